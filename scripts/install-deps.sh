@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for pkg in crun runc busybox-static; do
+# attr: setfattr for overlay opaque directories and layer xattrs; docker-registry and skopeo:
+# the local registry and the independent image producer that the image tests use.
+for pkg in crun runc busybox-static attr docker-registry skopeo; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -9,6 +9,8 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   Conflict: 409,
   InvalidArgument: 400,
   FailedPrecondition: 409,
+  Unauthenticated: 401,
+  PermissionDenied: 403,
   NotModified: 304,
   Unavailable: 503,
   NotImplemented: 501,

@@ -1,4 +1,5 @@
 import type { ContainerRecord, ImageRecord } from '../protocol/records.ts';
+import { inspectConfig, type ImageConfigBlob } from '../images/image-config.ts';
 import { humanDuration } from '../lib/human-duration.ts';
 
 /** Docker's JSON shapes for berth's records. */
@@ -110,7 +111,7 @@ export function imageSummary(image: ImageRecord, containers: number): Record<str
     Id: image.id,
     ParentId: '',
     RepoTags: image.repoTags,
-    RepoDigests: [],
+    RepoDigests: image.repoDigests,
     Created: Math.floor(Date.parse(image.created) / 1000),
     Size: image.size,
     SharedSize: -1,
@@ -120,19 +121,26 @@ export function imageSummary(image: ImageRecord, containers: number): Record<str
   };
 }
 
-export function imageInspect(image: ImageRecord): Record<string, unknown> {
+/** Docker's image inspect document; `config` is the image's config blob, `lowerDirs` its layers top first. */
+export function imageInspect(image: ImageRecord, config: ImageConfigBlob, driver: { name: string; lowerDirs: string[] }): Record<string, unknown> {
+  const [upper, ...lower] = driver.lowerDirs;
   return {
     Id: image.id,
     RepoTags: image.repoTags,
-    RepoDigests: [],
+    RepoDigests: image.repoDigests,
     Parent: '',
-    Comment: '',
+    Comment: typeof config.comment === 'string' ? config.comment : '',
     Created: image.created,
-    Config: { Env: image.config.Env ?? null, Cmd: image.config.Cmd ?? null, Entrypoint: image.config.Entrypoint ?? null, WorkingDir: image.config.WorkingDir ?? '', User: image.config.User ?? '', Labels: image.config.Labels ?? null },
+    DockerVersion: typeof config.docker_version === 'string' ? config.docker_version : '',
+    Author: typeof config.author === 'string' ? config.author : '',
+    Config: inspectConfig(config),
     Architecture: image.architecture,
+    ...(image.variant ? { Variant: image.variant } : {}),
     Os: image.os,
     Size: image.size,
+    VirtualSize: image.size,
+    GraphDriver: { Name: driver.name === 'copy' ? 'vfs' : 'overlay2', Data: upper ? { UpperDir: upper, ...(lower.length ? { LowerDir: lower.join(':') } : {}) } : null },
     RootFS: { Type: 'layers', Layers: image.diffIds },
-    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
+    Metadata: { LastTagTime: image.lastTagTime ?? '0001-01-01T00:00:00Z' },
   };
 }

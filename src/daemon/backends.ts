@@ -13,15 +13,14 @@ import type { ExecService } from './containers/exec-service.ts';
 import type { EventBus } from './events.ts';
 import { eventMatcher } from './event-filters.ts';
 import { readCgroupSample, dockerStatsJson, type CgroupSample } from './stats/cgroup-stats.ts';
-import { containerInspect, containerSummary, imageInspect, imageSummary } from '../api/views.ts';
+import { containerInspect, containerSummary, imageSummary } from '../api/views.ts';
 import type { ContainersBackend, LogLine, LogsOptions } from '../api/routes/containers.ts';
-import type { ImagesBackend } from '../api/routes/images.ts';
 import type { SystemBackend } from '../api/routes/system.ts';
 import { isActive, type ContainerRecord } from '../protocol/records.ts';
 import { parseLogOpts } from '../shim/json-log-writer.ts';
 import { readLogs, parseDockerTimestamp } from './logs/json-log-reader.ts';
 import type { ContainerService } from './containers/container-service.ts';
-import { normalizeReference, type ImageStore } from './image-store.ts';
+import type { ImageStore } from '../images/image-store.ts';
 import type { DaemonPaths } from './paths.ts';
 import type { DaemonConfig } from './config.ts';
 import type { RuntimeChoice } from './host-runtime.ts';
@@ -194,80 +193,6 @@ async function* containerLogs(service: ContainerService, paths: DaemonPaths, id:
   })) {
     yield { stream: entry.stream, time: entry.time, log: entry.log };
   }
-}
-
-export function imagesBackend(images: ImageStore, service: ContainerService, events: EventBus): ImagesBackend {
-  const usersOf = (id: string) => service.store.all().filter((r) => r.imageId === id);
-  const emit = (action: string, id: string, name: string) => events.publish('image', action, id, { name });
-  return {
-    list: () => images.list().map((image) => imageSummary(image, usersOf(image.id).length)),
-    inspect: (ref) => imageInspect(images.resolve(ref)),
-    importTarball: async (source: IncomingMessage, reference, changes) => {
-      const image = await images.importTarball(source, reference, parseChanges(changes));
-      emit('import', image.id, reference ?? image.id);
-      return image.id;
-    },
-    tag: (ref, repo, tag) => {
-      const image = images.resolve(ref);
-      const name = images.tag(image.id, tag ? `${repo}:${tag}` : repo);
-      emit('tag', image.id, name);
-    },
-    remove: (ref, force) => {
-      const image = images.resolve(ref);
-      const tag = image.repoTags.find((t) => t === tryNormalize(ref));
-      // A tag of an image that has others: only that tag goes.
-      if (tag && image.repoTags.length > 1) {
-        images.untag(image.id, tag);
-        emit('untag', image.id, tag);
-        return [{ Untagged: tag }];
-      }
-      const users = usersOf(image.id);
-      if (users.some((u) => isActive(u.state.Status))) {
-        throw conflict(`conflict: unable to delete ${image.id.slice(7, 19)} (cannot be forced) - image is being used by running container ${users[0]!.id.slice(0, 12)}`);
-      }
-      if (users.length && !force) {
-        throw conflict(`conflict: unable to remove repository reference "${ref}" (must force) - container ${users[0]!.id.slice(0, 12)} is using its referenced image ${image.id.slice(7, 19)}`);
-      }
-      const untagged = image.repoTags.map((t) => {
-        images.untag(image.id, t);
-        emit('untag', image.id, t);
-        return { Untagged: t };
-      });
-      // Forced while containers still use it: the image stays, untagged (dangling), as in Docker.
-      if (users.length) return untagged;
-      images.remove(image.id);
-      emit('delete', image.id, image.id);
-      return [...untagged, { Deleted: image.id }];
-    },
-  };
-}
-
-function tryNormalize(ref: string): string | undefined {
-  try {
-    return normalizeReference(ref);
-  } catch {
-    return undefined;
-  }
-}
-
-/** `import --change`: the Dockerfile instructions that make sense for a rootfs import. */
-function parseChanges(changes: string[]): Parameters<ImageStore['importTarball']>[2] {
-  const config: NonNullable<Parameters<ImageStore['importTarball']>[2]> = {};
-  for (const change of changes) {
-    const match = /^\s*(\w+)\s+(.*)$/s.exec(change);
-    if (!match) throw invalidArgument(`invalid change: ${change}`);
-    const [, instruction, rest] = match as unknown as [string, string, string];
-    const list = () => (rest.trim().startsWith('[') ? (JSON.parse(rest) as string[]) : ['/bin/sh', '-c', rest]);
-    switch (instruction.toUpperCase()) {
-      case 'CMD': config.Cmd = list(); break;
-      case 'ENTRYPOINT': config.Entrypoint = list(); break;
-      case 'ENV': (config.Env ??= []).push(rest.includes('=') ? rest.trim() : rest.trim().replace(/\s+/, '=')); break;
-      case 'WORKDIR': config.WorkingDir = rest.trim(); break;
-      case 'USER': config.User = rest.trim(); break;
-      default: throw invalidArgument(`${instruction} is not a valid change command`);
-    }
-  }
-  return config;
 }
 
 export interface InfoSources {

@@ -16,6 +16,10 @@ export interface DaemonConfig {
   runtimes: Record<string, { path: string }>;
   logOpts: Record<string, string>;
   storageDriver: 'overlay' | 'copy' | undefined;
+  /** Registries reached over plain HTTP (host[:port] or CIDR), besides loopback which always is. */
+  insecureRegistries: string[];
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
 }
 
 export const DEFAULTS = {
@@ -37,10 +41,13 @@ const FILE_KEYS = {
   runtimes: { field: 'runtimes', flag: undefined, type: 'object' },
   'log-opts': { field: 'logOpts', flag: 'log-opt', type: 'object' },
   'storage-driver': { field: 'storageDriver', flag: 'storage-driver', type: 'string' },
+  'insecure-registries': { field: 'insecureRegistries', flag: 'insecure-registry', type: 'string[]' },
+  'max-concurrent-downloads': { field: 'maxConcurrentDownloads', flag: 'max-concurrent-downloads', type: 'number' },
+  'max-concurrent-uploads': { field: 'maxConcurrentUploads', flag: 'max-concurrent-uploads', type: 'number' },
 } as const;
 
 /** Options dockerd can change on SIGHUP without a restart (the ones berth has). */
-export const RELOADABLE_KEYS = ['live-restore', 'log-level', 'log-opts'] as const;
+export const RELOADABLE_KEYS = ['live-restore', 'log-level', 'log-opts', 'insecure-registries', 'max-concurrent-downloads', 'max-concurrent-uploads'] as const;
 
 export type FlagValues = Partial<Record<string, string | string[] | boolean>>;
 
@@ -77,6 +84,7 @@ export function readConfigFile(path: string, required: boolean): Record<string, 
     const spec = FILE_KEYS[key as keyof typeof FILE_KEYS];
     const ok = spec.type === 'string' ? typeof value === 'string'
       : spec.type === 'boolean' ? typeof value === 'boolean'
+      : spec.type === 'number' ? typeof value === 'number'
       : spec.type === 'string[]' ? Array.isArray(value) && value.every((v) => typeof v === 'string')
       : typeof value === 'object' && value !== null && !Array.isArray(value);
     if (!ok) throw new ConfigError(`unable to configure the daemon with file ${path}: "${key}" must be a ${spec.type}`);
@@ -119,6 +127,9 @@ export function mergeConfig(flags: FlagValues, file: Record<string, unknown>, co
     runtimes: pick('runtimes', {}),
     logOpts: Array.isArray(logOptsRaw) ? parseKeyValues(logOptsRaw, '--log-opt') : logOptsRaw,
     storageDriver: pick<'overlay' | 'copy' | undefined>('storage-driver', undefined),
+    insecureRegistries: pick<string[]>('insecure-registries', []),
+    maxConcurrentDownloads: Number(pick<number | string>('max-concurrent-downloads', 3)),
+    maxConcurrentUploads: Number(pick<number | string>('max-concurrent-uploads', 5)),
   };
   validate(config);
   return config;
@@ -153,6 +164,12 @@ function validate(config: DaemonConfig): void {
   }
   if (config.storageDriver !== undefined && !['overlay', 'copy'].includes(config.storageDriver)) {
     throw new ConfigError(`unknown storage driver ${config.storageDriver} (use overlay or copy)`);
+  }
+  for (const [key, value] of [['max-concurrent-downloads', config.maxConcurrentDownloads], ['max-concurrent-uploads', config.maxConcurrentUploads]] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > 64) throw new ConfigError(`invalid ${key}: ${value} (an integer from 1 to 64)`);
+  }
+  for (const registry of config.insecureRegistries) {
+    if (!/^[A-Za-z0-9.\-:[\]]+(?:\/\d{1,3})?$/.test(registry) || registry.includes('://')) throw new ConfigError(`insecure registry ${registry} should not contain '://' and must be host[:port] or a CIDR`);
   }
   for (const [name, rt] of Object.entries(config.runtimes)) {
     if (typeof rt !== 'object' || rt === null || typeof rt.path !== 'string') throw new ConfigError(`runtime ${name}: "path" must be a string`);

@@ -16,12 +16,13 @@ import { DEFAULTS, mergeConfig, readConfigFile, RELOADABLE_KEYS, type DaemonConf
 import { DaemonLock } from './daemon-lock.ts';
 import { DaemonPaths } from './paths.ts';
 import { ContainerStore } from './store/container-store.ts';
-import { ImageStore } from './image-store.ts';
+import { ImageStore } from '../images/image-store.ts';
 import { RootfsStorage } from './storage.ts';
 import { cgroupMode, chooseRuntime } from './host-runtime.ts';
 import { ContainerService } from './containers/container-service.ts';
 import { EventBus } from './events.ts';
-import { BERTH_VERSION, containersBackend, eventsBackend, execBackend, imagesBackend, systemBackend } from './backends.ts';
+import { BERTH_VERSION, containersBackend, eventsBackend, execBackend, systemBackend } from './backends.ts';
+import { imagesBackend } from './image-backend.ts';
 import { ExecService } from './containers/exec-service.ts';
 import { execRoutes } from '../api/routes/exec.ts';
 import { eventRoutes } from '../api/routes/events.ts';
@@ -41,6 +42,9 @@ function parseFlags(argv: string[]): { flags: FlagValues; configFile: string; co
     .option('--default-runtime <name>', 'OCI runtime for containers (crun|runc)')
     .option('--log-opt <key=value>', 'default json-file log options', collect)
     .addOption(new Option('-s, --storage-driver <driver>', 'overlay or copy').choices(['overlay', 'copy']))
+    .option('--insecure-registry <host>', 'a registry reached over plain HTTP (host[:port] or CIDR); repeatable', collect)
+    .option('--max-concurrent-downloads <n>', 'layers downloaded at once per pull')
+    .option('--max-concurrent-uploads <n>', 'layers uploaded at once per push')
     .allowExcessArguments(false)
     .parse(argv, { from: 'user' });
   const opts = program.opts<Record<string, string | string[] | boolean | undefined>>();
@@ -54,6 +58,9 @@ function parseFlags(argv: string[]): { flags: FlagValues; configFile: string; co
     'default-runtime': opts.defaultRuntime as string | undefined,
     'log-opt': opts.logOpt as string[] | undefined,
     'storage-driver': opts.storageDriver as string | undefined,
+    'insecure-registry': opts.insecureRegistry as string[] | undefined,
+    'max-concurrent-downloads': opts.maxConcurrentDownloads as string | undefined,
+    'max-concurrent-uploads': opts.maxConcurrentUploads as string | undefined,
   };
   const configFile = (opts.configFile as string | undefined) ?? DEFAULTS.configFile;
   return { flags, configFile, configFileGiven: opts.configFile !== undefined };
@@ -116,7 +123,7 @@ async function main(): Promise<void> {
   const router = new Router();
   systemRoutes(router, systemBackend({ paths, config: () => config, service, images, runtime: runtimeChoice, storageDriver: storage.driver, cgroupMode: mode, warnings: () => [...warnings, ...service.orphans().map((o) => o.message)] }));
   containerRoutes(router, containersBackend(service, images, paths));
-  imageRoutes(router, imagesBackend(images, service, events));
+  imageRoutes(router, imagesBackend({ images, service, events, paths, config: () => config, storageDriver: storage.driver }));
   const execs = new ExecService({ containers: service, images, paths, events, log: log.child({ module: 'exec' }) });
   execRoutes(router, execBackend(execs));
   eventRoutes(router, eventsBackend(events));
@@ -155,11 +162,9 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => {
     try {
       const next = mergeConfig(flags, readConfigFile(configFile, configFileGiven), configFile);
-      const changed = RELOADABLE_KEYS.filter((key) => {
-        const field = key === 'live-restore' ? 'liveRestore' : key === 'log-level' ? 'logLevel' : 'logOpts';
-        return JSON.stringify(next[field]) !== JSON.stringify(config[field]);
-      });
-      config = { ...config, liveRestore: next.liveRestore, logLevel: next.logLevel, logOpts: next.logOpts };
+      const fields = { 'live-restore': 'liveRestore', 'log-level': 'logLevel', 'log-opts': 'logOpts', 'insecure-registries': 'insecureRegistries', 'max-concurrent-downloads': 'maxConcurrentDownloads', 'max-concurrent-uploads': 'maxConcurrentUploads' } as const;
+      const changed = RELOADABLE_KEYS.filter((key) => JSON.stringify(next[fields[key]]) !== JSON.stringify(config[fields[key]]));
+      config = { ...config, ...Object.fromEntries(RELOADABLE_KEYS.map((key) => [fields[key], next[fields[key]]])) };
       log.level = config.logLevel;
       log.info({ liveRestore: config.liveRestore, logLevel: config.logLevel, logOpts: config.logOpts, changed }, 'configuration reloaded');
       events.publish('daemon', 'reload', 'berth', { 'live-restore': String(config.liveRestore), 'log-level': config.logLevel });

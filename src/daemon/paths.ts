@@ -13,6 +13,10 @@ export class DaemonPaths {
 
   get containersDir(): string { return join(this.dataRoot, 'containers'); }
   get imagesDir(): string { return join(this.dataRoot, 'images'); }
+  /** Content-addressed blobs: manifests, configs, layer archives. */
+  get contentDir(): string { return join(this.dataRoot, 'content'); }
+  /** Unpacked layers, one directory per chain ID. */
+  get layersDir(): string { return join(this.dataRoot, 'layers'); }
   get settingsFile(): string { return join(this.dataRoot, 'settings.json'); }
   get lockFile(): string { return join(this.dataRoot, 'berthd.lock'); }
   get tmpDir(): string { return join(this.dataRoot, 'tmp'); }
@@ -38,5 +42,6 @@ export class DaemonPaths {
 
   imageDir(id: string): string { return join(this.imagesDir, id.replace(/^sha256:/, '')); }
   imageRecord(id: string): string { return join(this.imageDir(id), 'image.json'); }
-  imageRootfs(id: string): string { return join(this.imageDir(id), 'rootfs'); }
+  /** Where berth 0.1 unpacked an image (one layer, beside its record). */
+  legacyImageRootfs(id: string): string { return join(this.imageDir(id), 'rootfs'); }
 }

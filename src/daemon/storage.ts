@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, lstatSync } from 'node:fs';
+import { dirname, join, relative as relativePath } from 'node:path';
 import { run } from '../lib/exec.ts';
 
 export type StorageDriver = 'overlay' | 'copy';
@@ -31,11 +31,12 @@ export class RootfsStorage {
     }
   }
 
-  async mount(lower: string, upper: string, work: string, target: string): Promise<void> {
+  /** Mount (or, for copy, build) a container's root: `lowers` are the image's layers, top first. */
+  async mount(lowers: readonly string[], upper: string, work: string, target: string): Promise<void> {
     mkdirSync(target, { recursive: true });
     if (this.driver === 'copy') {
       if (!existsSync(join(target, '.berth-copied'))) {
-        await run('cp', ['-a', `${lower}/.`, target], { timeoutMs: 600_000 });
+        for (const layer of [...lowers].reverse()) await applyLayerByCopy(layer, target);
         await run('touch', [join(target, '.berth-copied')]);
       }
       return;
@@ -43,7 +44,15 @@ export class RootfsStorage {
     if (await isMountPoint(target)) return;
     mkdirSync(upper, { recursive: true });
     mkdirSync(work, { recursive: true });
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, target]);
+    // The mount options must fit in a page: with many layers, name them relative to their common parent.
+    const absolute = `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}`;
+    const parent = commonParent(lowers);
+    if (absolute.length < 3800 || parent === undefined) {
+      await run('mount', ['-t', 'overlay', 'overlay', '-o', absolute, target]);
+    } else {
+      const relative = lowers.map((l) => relativePath(parent, l)).join(':');
+      await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${relative},upperdir=${upper},workdir=${work}`, target], { cwd: parent });
+    }
   }
 
   /** Unmount whatever is mounted there, whichever driver mounted it. */
@@ -55,4 +64,37 @@ export class RootfsStorage {
 export async function isMountPoint(path: string): Promise<boolean> {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
   return mounts.split('\n').some((line) => line.split(' ')[4] === path);
+}
+
+function commonParent(dirs: readonly string[]): string | undefined {
+  const parents = new Set(dirs.map((d) => dirname(dirname(d))));
+  return parents.size === 1 ? [...parents][0] : undefined;
+}
+
+/**
+ * Apply one overlay-format layer onto a plain directory: what the layer whites out or makes
+ * opaque goes first, then its content is copied over, then its whiteout devices go.
+ */
+export async function applyLayerByCopy(layer: string, target: string): Promise<void> {
+  const { stdout } = await run('getfattr', ['-R', '-P', '--absolute-names', '-m', '^trusted\\.overlay\\.opaque$', '-d', layer], { timeoutMs: 600_000 });
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('# file: ')) continue;
+    const rel = relativePath(layer, line.slice('# file: '.length));
+    const dir = join(target, rel);
+    if (rel && existsSync(dir)) for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+  }
+  const whiteouts = findWhiteouts(layer, '');
+  for (const rel of whiteouts) rmSync(join(target, rel), { recursive: true, force: true });
+  await run('cp', ['-a', `${layer}/.`, target], { timeoutMs: 600_000 });
+  for (const rel of whiteouts) rmSync(join(target, rel), { force: true });
+}
+
+function findWhiteouts(root: string, rel: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(root, rel), { withFileTypes: true })) {
+    const path = join(rel, entry.name);
+    if (entry.isDirectory()) out.push(...findWhiteouts(root, path));
+    else if (entry.isCharacterDevice() && lstatSync(join(root, path)).rdev === 0) out.push(path);
+  }
+  return out;
 }

@@ -32,12 +32,12 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 }
 
 /** Run a program (argv, never a shell) and collect its output; non-zero exit rejects with ExecError. */
-export function run(file: string, args: string[], options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ExecResult> {
+export function run(file: string, args: string[], options: { timeoutMs?: number; signal?: AbortSignal; cwd?: string } = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     execFile(
       file,
       args,
-      { env: childEnv(), timeout: options.timeoutMs ?? 60_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, signal: options.signal },
+      { env: childEnv(), timeout: options.timeoutMs ?? 60_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, signal: options.signal, cwd: options.cwd },
       (error, stdout, stderr) => {
         if (!error) return resolve({ stdout, stderr });
         const e = error as NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals | null; killed?: boolean };

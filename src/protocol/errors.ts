@@ -8,6 +8,8 @@ export const ERROR_KINDS = [
   'Conflict',
   'InvalidArgument',
   'FailedPrecondition',
+  'Unauthenticated',
+  'PermissionDenied',
   'NotModified',
   'Unavailable',
   'NotImplemented',
@@ -65,4 +67,6 @@ export const notFound = (message: string) => new EngineError('NotFound', message
 export const conflict = (message: string) => new EngineError('Conflict', message);
 export const invalidArgument = (message: string) => new EngineError('InvalidArgument', message);
 export const failedPrecondition = (message: string) => new EngineError('FailedPrecondition', message);
+export const unauthenticated = (message: string) => new EngineError('Unauthenticated', message);
+export const permissionDenied = (message: string) => new EngineError('PermissionDenied', message);
 export const internal = (message: string, cause?: unknown) => new EngineError('Internal', message, { cause });

@@ -95,7 +95,37 @@ export function migrateContainerRecord(raw: unknown): ContainerRecord {
   throw new Error(`unsupported container record schemaVersion ${String(doc.schemaVersion)}`);
 }
 
+/** The parts of an image's config that `create` applies to a container. */
+export type ImageContainerConfig = Partial<Pick<ContainerConfig, 'Env' | 'Cmd' | 'Entrypoint' | 'WorkingDir' | 'User' | 'Labels' | 'StopSignal' | 'Healthcheck'>> & {
+  ExposedPorts?: Record<string, object>;
+  Volumes?: Record<string, object>;
+};
+
+/** A compressed (or plain) layer blob kept in the content store, as a manifest lists it. */
+export interface LayerBlob {
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+
 export interface ImageRecord {
+  schemaVersion: 2;
+  /** The digest of the image's config blob. */
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  created: string;
+  /** Bytes of all unpacked layers. */
+  size: number;
+  architecture: string;
+  os: string;
+  variant?: string;
+  config: ImageContainerConfig;
+  diffIds: string[];
+  lastTagTime?: string;
+}
+
+interface ImageRecordV1 {
   schemaVersion: 1;
   id: string;
   repoTags: string[];
@@ -103,13 +133,18 @@ export interface ImageRecord {
   size: number;
   architecture: string;
   os: string;
-  config: Partial<Pick<ContainerConfig, 'Env' | 'Cmd' | 'Entrypoint' | 'WorkingDir' | 'User' | 'Labels' | 'StopSignal' | 'Healthcheck'>>;
+  config: ImageContainerConfig;
   diffIds: string[];
 }
 
-export function migrateImageRecord(raw: unknown): ImageRecord {
+/** berth 0.1 kept one unpacked rootfs per image, beside its record: `legacyRootfs` says so. */
+export function migrateImageRecord(raw: unknown): ImageRecord & { legacyRootfs?: true } {
   const doc = raw as { schemaVersion?: number };
-  if (doc.schemaVersion === 1) return raw as ImageRecord;
+  if (doc.schemaVersion === 2) return raw as ImageRecord;
+  if (doc.schemaVersion === 1) {
+    const v1 = raw as ImageRecordV1;
+    return { ...v1, schemaVersion: 2, repoDigests: [], legacyRootfs: true };
+  }
   throw new Error(`unsupported image record schemaVersion ${String(doc.schemaVersion)}`);
 }
 

@@ -1,29 +1,86 @@
 import type { IncomingMessage } from 'node:http';
-import { invalidArgument, EngineError } from '../../protocol/errors.ts';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { invalidArgument } from '../../protocol/errors.ts';
+import type { Progress } from '../../images/progress.ts';
+import type { RegistryCredentials } from '../../images/registry/registry-client.ts';
+import { JsonMessageStream } from '../json-stream.ts';
 import type { Router } from '../router.ts';
-import { boolParam, sendJson } from '../router.ts';
+import { boolParam, readJsonBody, sendJson } from '../router.ts';
+
+export interface ImportRequest {
+  reference: string | undefined;
+  changes: string[];
+  message: string | undefined;
+  platform: string | undefined;
+}
 
 export interface ImagesBackend {
-  list(): Record<string, unknown>[];
+  list(options: { all: boolean; digests: boolean; filters: string | null }): Record<string, unknown>[];
   inspect(ref: string): Record<string, unknown>;
-  importTarball(source: IncomingMessage, reference: string | undefined, changes: string[]): Promise<string>;
+  history(ref: string): Record<string, unknown>[];
+  importTarball(source: IncomingMessage, request: ImportRequest): Promise<string>;
+  pull(request: { reference: string; platform: string | undefined; credentials: RegistryCredentials | undefined; signal: AbortSignal }, progress: Progress): Promise<void>;
+  push(request: { name: string; tag: string | undefined; credentials: RegistryCredentials | undefined; signal: AbortSignal }, progress: Progress): Promise<void>;
+  load(source: IncomingMessage, progress: Progress): Promise<void>;
+  save(names: string[]): Promise<Readable>;
   tag(ref: string, repo: string, tag: string | undefined): void;
   remove(ref: string, force: boolean): Array<Record<string, string>>;
+  prune(filters: string | null): { ImagesDeleted: Array<Record<string, string>> | null; SpaceReclaimed: number };
+  login(request: { username?: string; password?: string; serveraddress?: string; identitytoken?: string; registrytoken?: string }): Promise<{ Status: string; IdentityToken: string }>;
 }
 
 export function imageRoutes(router: Router, backend: ImagesBackend): void {
   router
-    .add('GET', '/images/json', ({ res }) => sendJson(res, 200, backend.list()))
-    .add('GET', '/images/(.+)/json', ({ res, req }) => sendJson(res, 200, backend.inspect(imageName(req.url!, '/json'))))
-    .add('POST', '/images/create', async ({ req, res, query }) => {
+    .add('GET', '/images/json', ({ res, query }) => sendJson(res, 200, backend.list({ all: boolParam(query, 'all'), digests: boolParam(query, 'digests'), filters: query.get('filters') })))
+    .add('GET', '/images/get', async ({ res, query }) => {
+      const names = query.getAll('names').flatMap((n) => n.split(',')).filter(Boolean);
+      if (names.length === 0) throw invalidArgument('no image names given');
+      await sendTar(res, await backend.save(names));
+    })
+    .add('POST', '/images/load', async ({ req, res, query }) => {
+      const quiet = boolParam(query, 'quiet');
+      const stream = new JsonMessageStream(res);
+      await stream.run(() => backend.load(req, (m) => (quiet && !m.stream && !m.error ? undefined : stream.send(m))));
+    })
+    .add('POST', '/images/prune', ({ res, query }) => sendJson(res, 200, backend.prune(query.get('filters'))))
+    .add('POST', '/images/create', async ({ req, res, query, signal }) => {
+      const stream = new JsonMessageStream(res);
       const fromSrc = query.get('fromSrc');
-      if (fromSrc === null) throw new EngineError('NotImplemented', 'pulling images from a registry is not supported yet; use berth import');
-      if (fromSrc !== '-') throw invalidArgument('import: only fromSrc=- (the request body) is supported');
-      const repo = query.get('repo') || undefined;
+      const fromImage = query.get('fromImage');
       const tag = query.get('tag') || undefined;
-      const reference = repo ? (tag ? `${repo}:${tag}` : repo) : undefined;
-      const id = await backend.importTarball(req, reference, query.getAll('changes'));
-      sendJson(res, 200, { status: id });
+      const platform = query.get('platform') || undefined;
+      if (fromSrc !== null) {
+        if (fromSrc !== '-') throw invalidArgument('import: only fromSrc=- (the request body) is supported; berthd does not fetch URLs');
+        const repo = query.get('repo') || undefined;
+        const reference = repo ? (tag ? `${repo}:${tag}` : repo) : undefined;
+        await stream.run(async () => {
+          const id = await backend.importTarball(req, { reference, changes: query.getAll('changes'), message: query.get('message') || undefined, platform });
+          stream.send({ status: id });
+        });
+        return;
+      }
+      if (!fromImage) throw invalidArgument('fromImage or fromSrc is required');
+      // Docker sends the digest in `tag` for name@digest pulls.
+      const reference = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
+      const credentials = registryAuth(req);
+      await stream.run(() => backend.pull({ reference, platform, credentials, signal }, stream.send));
+    })
+    .add('POST', '/auth', async ({ req, res }) => {
+      const body = (await readJsonBody(req)) as Record<string, unknown>;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidArgument('auth: expected a JSON object');
+      const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
+      sendJson(res, 200, await backend.login({ username: str('username'), password: str('password'), serveraddress: str('serveraddress'), identitytoken: str('identitytoken'), registrytoken: str('registrytoken') }));
+    })
+    .add('GET', '/images/(.+)/json', ({ res, req }) => sendJson(res, 200, backend.inspect(imageName(req.url!, '/json'))))
+    .add('GET', '/images/(.+)/history', ({ res, req }) => sendJson(res, 200, backend.history(imageName(req.url!, '/history'))))
+    .add('GET', '/images/(.+)/get', async ({ res, req }) => {
+      await sendTar(res, await backend.save([imageName(req.url!, '/get')]));
+    })
+    .add('POST', '/images/(.+)/push', async ({ req, res, query, signal }) => {
+      const stream = new JsonMessageStream(res);
+      const credentials = registryAuth(req);
+      await stream.run(() => backend.push({ name: imageName(req.url!, '/push'), tag: query.get('tag') || undefined, credentials, signal }, stream.send));
     })
     .add('POST', '/images/(.+)/tag', ({ res, req, query }) => {
       const repo = query.get('repo');
@@ -35,6 +92,32 @@ export function imageRoutes(router: Router, backend: ImagesBackend): void {
     .add('DELETE', '/images/(.+)', ({ res, req, query }) => {
       sendJson(res, 200, backend.remove(imageName(req.url!, ''), boolParam(query, 'force')));
     });
+}
+
+async function sendTar(res: import('node:http').ServerResponse, archive: Readable): Promise<void> {
+  res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+  await pipeline(archive, res).catch(() => res.destroy());
+}
+
+/** X-Registry-Auth: base64url JSON credentials from the client, as the docker CLI sends them. */
+function registryAuth(req: IncomingMessage): RegistryCredentials | undefined {
+  const header = req.headers['x-registry-auth'];
+  if (typeof header !== 'string' || header.trim() === '') return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(header.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
+  } catch {
+    throw invalidArgument('invalid X-Registry-Auth header: not base64-encoded JSON');
+  }
+  if (typeof doc !== 'object' || doc === null) return undefined;
+  const d = doc as Record<string, unknown>;
+  const str = (k: string) => (typeof d[k] === 'string' && d[k] !== '' ? (d[k] as string) : undefined);
+  const credentials: RegistryCredentials = {};
+  if (str('username')) credentials.username = str('username')!;
+  if (str('password')) credentials.password = str('password')!;
+  if (str('identitytoken')) credentials.identitytoken = str('identitytoken')!;
+  if (str('registrytoken')) credentials.registrytoken = str('registrytoken')!;
+  return Object.keys(credentials).length ? credentials : undefined;
 }
 
 /** Image names contain slashes, so they are taken from the raw path rather than a single segment. */

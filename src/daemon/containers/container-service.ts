@@ -14,7 +14,7 @@ import type { RuntimeInfo } from '../../runtime/oci-runtime.ts';
 import { parseLogOpts } from '../../shim/json-log-writer.ts';
 import type { DaemonPaths } from '../paths.ts';
 import type { ContainerStore } from '../store/container-store.ts';
-import type { ImageStore } from '../image-store.ts';
+import type { ImageStore } from '../../images/image-store.ts';
 import { RootfsStorage } from '../storage.ts';
 import { launchShim, deleteWithShim, type ShimBinary } from '../shims/shim-launcher.ts';
 import { ShimClient } from '../shims/shim-client.ts';
@@ -120,7 +120,7 @@ export class ContainerService {
     const image = images.find(record.imageId);
     if (!image) throw notFound(`No such image: ${record.config.Image}`);
     // A container keeps the storage driver it was created with, whatever the daemon's default is now.
-    await storageFor(record, storage).mount(images.rootfs(image), paths.containerUpper(record.id), paths.containerWork(record.id), paths.containerRootfs(record.id));
+    await storageFor(record, storage).mount(images.lowerDirs(image), paths.containerUpper(record.id), paths.containerWork(record.id), paths.containerRootfs(record.id));
     try {
       writeEtcFiles(paths, record);
       writeBundleSpec(paths, record, image, this.#d.cgroupParent ? `${this.#d.cgroupParent}/${record.id}` : undefined);
@@ -415,7 +415,7 @@ export class ContainerService {
       if (mountedHere) {
         const image = this.#d.images.find(record.imageId);
         if (!image) throw notFound(`No such image: ${record.config.Image}`);
-        await storageFor(record, this.#d.storage).mount(this.#d.images.rootfs(image), this.#d.paths.containerUpper(id), this.#d.paths.containerWork(id), rootfs);
+        await storageFor(record, this.#d.storage).mount(this.#d.images.lowerDirs(image), this.#d.paths.containerUpper(id), this.#d.paths.containerWork(id), rootfs);
       }
       try {
         return await fn(rootfs);

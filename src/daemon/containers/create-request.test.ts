@@ -43,7 +43,7 @@ test('binds: absolute host path, absolute target, ro/rw', () => {
   assert.throws(() => parseBind('/a:/b:xx'), kindIs('InvalidArgument'));
 });
 
-const image = (config: ImageRecord['config']): ImageRecord => ({ schemaVersion: 1, id: 'sha256:x', repoTags: [], created: '', size: 0, architecture: 'amd64', os: 'linux', config, diffIds: [] });
+const image = (config: ImageRecord['config']): ImageRecord => ({ schemaVersion: 2, id: 'sha256:x', repoTags: [], repoDigests: [], created: '', size: 0, architecture: 'amd64', os: 'linux', config, diffIds: [] });
 
 test('command resolution follows Docker: entrypoint + cmd, an entrypoint given at create drops the image CMD', () => {
   const img = image({ Entrypoint: ['/init'], Cmd: ['serve'] });

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.ts';
 import { isActive } from '../../protocol/records.ts';
 import type { ContainerService } from './container-service.ts';
-import type { ImageStore } from '../image-store.ts';
+import type { ImageStore } from '../../images/image-store.ts';
 import type { DaemonPaths } from '../paths.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../../lib/logger.ts';

@@ -1,0 +1,247 @@
+import * as tar from 'tar';
+import { invalidArgument } from '../protocol/errors.ts';
+
+/**
+ * A pull-based tar reader: node-tar's Header decodes the 512-byte blocks, and PAX records are
+ * parsed here because node-tar's Pax parser drops `SCHILY.xattr.*` and decodes values as UTF-8
+ * (cut at the first NUL), which destroys binary xattrs such as security.capability.
+ * Framing follows Go's archive/tar (what image builders and Docker use).
+ */
+
+export type EntryKind = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
+
+export interface TarEntry {
+  /** As recorded in the archive; not yet cleaned or checked. */
+  path: string;
+  kind: EntryKind;
+  linkpath: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: Date | undefined;
+  atime: Date | undefined;
+  devmajor: number;
+  devminor: number;
+  xattrs: Map<string, Buffer>;
+  /** The entry's data; the reader skips whatever is left unread when asked for the next entry. */
+  body: AsyncIterable<Buffer>;
+}
+
+const KINDS: Record<string, EntryKind> = {
+  '0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', 'D': 'dir', '6': 'fifo',
+};
+// Go's isHeaderOnlyType: whatever their size field says, these have no data blocks.
+const HEADER_ONLY = new Set(['1', '2', '3', '4', '5', '6']);
+const MAX_META_SIZE = 1 << 20;
+
+interface Pax {
+  path?: string;
+  linkpath?: string;
+  size?: number;
+  uid?: number;
+  gid?: number;
+  mtime?: Date;
+  atime?: Date;
+  sparse?: boolean;
+  xattrs: Map<string, Buffer>;
+}
+
+/** Buffered reads over an async iterator of chunks. */
+class ByteReader {
+  #input: AsyncIterator<Buffer>;
+  #buf: Buffer = Buffer.alloc(0);
+  #eof = false;
+
+  constructor(input: AsyncIterator<Buffer>) {
+    this.#input = input;
+  }
+
+  async #more(): Promise<boolean> {
+    if (this.#eof) return false;
+    const next = await this.#input.next();
+    if (next.done) {
+      this.#eof = true;
+      return false;
+    }
+    this.#buf = this.#buf.length === 0 ? next.value : Buffer.concat([this.#buf, next.value]);
+    return true;
+  }
+
+  /** Up to n bytes; fewer only at the end of the input. */
+  async read(n: number): Promise<Buffer> {
+    while (this.#buf.length < n && (await this.#more()));
+    const out = this.#buf.subarray(0, n);
+    this.#buf = this.#buf.subarray(out.length);
+    return out;
+  }
+
+  /** The next 1..max bytes that are already buffered (or one more chunk); throws at the end of the input. */
+  async piece(max: number): Promise<Buffer> {
+    if (this.#buf.length === 0 && !(await this.#more())) throw truncated();
+    const out = this.#buf.subarray(0, max);
+    this.#buf = this.#buf.subarray(out.length);
+    return out;
+  }
+
+  async skip(n: number): Promise<void> {
+    while (n > 0) n -= (await this.piece(n)).length;
+  }
+
+  /** Consume the rest of the input (so that it is hashed too). */
+  async drain(): Promise<void> {
+    this.#buf = Buffer.alloc(0);
+    while (await this.#more()) this.#buf = Buffer.alloc(0);
+  }
+}
+
+const truncated = () => invalidArgument('layer archive is truncated');
+const padding = (size: number) => (512 - (size % 512)) % 512;
+const isZeroBlock = (block: Buffer) => block.every((b) => b === 0);
+const cString = (buf: Buffer) => {
+  const nul = buf.indexOf(0);
+  return buf.toString('utf8', 0, nul < 0 ? buf.length : nul);
+};
+
+function parseDecimal(key: string, value: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw invalidArgument(`layer archive has an invalid PAX ${key} "${value}"`);
+  return Number(value);
+}
+
+function parseTime(key: string, value: string): Date {
+  if (!/^-?\d{1,12}(\.\d*)?$/.test(value)) throw invalidArgument(`layer archive has an invalid PAX ${key} "${value}"`);
+  return new Date(Number(value) * 1000);
+}
+
+function uriDecode(name: string): string {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    throw invalidArgument(`layer archive has a malformed xattr name "${name}"`);
+  }
+}
+
+/** Device numbers: node-tar decodes them only for POSIX ustar, not for GNU tar's "ustar  " magic. */
+function deviceNumber(block: Buffer, offset: number): number {
+  if (block.toString('latin1', 257, 262) !== 'ustar') return 0;
+  const text = cString(block.subarray(offset, offset + 8)).trim();
+  if (!/^[0-7]*$/.test(text)) throw invalidArgument('layer archive has an invalid device number');
+  return text === '' ? 0 : parseInt(text, 8);
+}
+
+/** PAX records are "<len> <key>=<value>\n" with len counting the whole record; values may be binary. */
+function parsePax(buf: Buffer, pax: Pax): void {
+  let pos = 0;
+  while (pos < buf.length && buf[pos] !== 0) {
+    const space = buf.indexOf(0x20, pos);
+    const lenText = space < 0 ? '' : buf.toString('latin1', pos, space);
+    const len = /^\d{1,7}$/.test(lenText) ? Number(lenText) : 0;
+    const end = pos + len;
+    if (len <= space - pos + 1 || end > buf.length || buf[end - 1] !== 0x0a) throw invalidArgument('layer archive has a malformed PAX header');
+    const record = buf.subarray(space + 1, end - 1);
+    const eq = record.indexOf(0x3d);
+    if (eq < 1) throw invalidArgument('layer archive has a malformed PAX record');
+    const key = record.toString('utf8', 0, eq);
+    const raw = record.subarray(eq + 1);
+    const value = raw.toString('utf8');
+    pos = end;
+    if (key.startsWith('SCHILY.xattr.')) pax.xattrs.set(key.slice('SCHILY.xattr.'.length), Buffer.from(raw));
+    else if (key.startsWith('LIBARCHIVE.xattr.')) pax.xattrs.set(uriDecode(key.slice('LIBARCHIVE.xattr.'.length)), Buffer.from(value, 'base64'));
+    else if (key.startsWith('GNU.sparse.')) pax.sparse = true;
+    else if (value === '') continue; // an empty value unsets a field: keep the header's
+    else if (key === 'path' || key === 'linkpath') pax[key] = value;
+    else if (key === 'size' || key === 'uid' || key === 'gid') pax[key] = parseDecimal(key, value);
+    else if (key === 'mtime' || key === 'atime') pax[key] = parseTime(key, value);
+  }
+}
+
+/** Entries of a tar stream, in order. Each entry must be handled before asking for the next. */
+export async function* readTar(input: AsyncIterator<Buffer>): AsyncGenerator<TarEntry, void, undefined> {
+  const reader = new ByteReader(input);
+  let pax: Pax = { xattrs: new Map() };
+  let longPath: string | undefined;
+  let longLink: string | undefined;
+  let last: string | undefined;
+  let pending = false; // an extended header awaits its entry
+  const where = () => (last === undefined ? 'at its start (not a tar archive?)' : `after entry "${last}"`);
+
+  const readMeta = async (size: number): Promise<Buffer> => {
+    if (size > MAX_META_SIZE) throw invalidArgument(`layer archive has an oversized extended header ${where()}`);
+    const data = await reader.read(size);
+    if (data.length < size) throw truncated();
+    await reader.skip(padding(size));
+    return data;
+  };
+
+  for (;;) {
+    const block = await reader.read(512);
+    if (block.length === 0) {
+      if (pending) throw truncated();
+      if (last === undefined) throw invalidArgument('layer is empty (not a tar archive)');
+      break; // no end-of-archive marker: accepted, as Go's archive/tar does
+    }
+    if (block.length < 512) throw truncated();
+    if (isZeroBlock(block)) {
+      const second = await reader.read(512);
+      if (second.length > 0 && (second.length < 512 || !isZeroBlock(second))) throw invalidArgument(`layer archive has data after a zero block ${where()}`);
+      break;
+    }
+    const header = new tar.Header(block);
+    if (!header.cksumValid) throw invalidArgument(`layer archive has a corrupt tar header ${where()}`);
+    const code = header.typeKey;
+    const headerSize = header.size;
+    if (headerSize === undefined || !Number.isSafeInteger(headerSize)) throw invalidArgument(`layer archive has an invalid entry size ${where()}`);
+
+    pending = true;
+    if (code === 'x') {
+      parsePax(await readMeta(headerSize), pax);
+      continue;
+    }
+    if (code === 'g') {
+      await reader.skip(headerSize + padding(headerSize)); // ignored, as Docker does
+      continue;
+    }
+    if (code === 'L' || code === 'K') {
+      const name = cString(await readMeta(headerSize));
+      if (code === 'L') longPath = name;
+      else longLink = name;
+      continue;
+    }
+
+    const path = pax.path ?? longPath ?? header.path ?? '';
+    const kind = KINDS[code];
+    if (kind === undefined || pax.sparse) {
+      throw invalidArgument(`layer entry "${path}" has an unsupported tar type (${pax.sparse ? 'sparse file' : JSON.stringify(code)})`);
+    }
+    const size = HEADER_ONLY.has(code) ? 0 : (pax.size ?? headerSize);
+    let remaining = size;
+    const body = (async function* () {
+      while (remaining > 0) {
+        const piece = await reader.piece(remaining);
+        remaining -= piece.length;
+        yield piece;
+      }
+    })();
+    yield {
+      path,
+      kind,
+      linkpath: pax.linkpath ?? longLink ?? header.linkpath ?? '',
+      mode: (header.mode ?? (kind === 'dir' ? 0o755 : 0o644)) & 0o7777,
+      uid: pax.uid ?? header.uid ?? 0,
+      gid: pax.gid ?? header.gid ?? 0,
+      size,
+      mtime: pax.mtime ?? header.mtime,
+      atime: pax.atime ?? header.atime,
+      devmajor: deviceNumber(block, 329),
+      devminor: deviceNumber(block, 337),
+      xattrs: pax.xattrs,
+      body,
+    };
+    await reader.skip(remaining + padding(size));
+    last = path;
+    pax = { xattrs: new Map() };
+    longPath = longLink = undefined;
+    pending = false;
+  }
+  await reader.drain();
+}
