@@ -730,3 +730,35 @@ function stringMap(v: unknown): Record<string, string> {
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+// ------------------------------------------------------------------ docker history
+
+export const HISTORY_DEFAULT_TABLE = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
+export const HISTORY_HEADERS: Readonly<Record<string, string>> = {
+  ID: 'IMAGE',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  CreatedBy: 'CREATED BY',
+  Size: 'SIZE',
+  Comment: 'COMMENT',
+};
+
+export function historyFormat(format: string | undefined): string {
+  return !format || format === 'table' ? HISTORY_DEFAULT_TABLE : format;
+}
+
+/** One `docker history` row: "<missing>" IDs stay, sizes and dates human unless -H=false. */
+export function historyContext(row: Record<string, unknown>, opts: { human: boolean; trunc: boolean; now?: number }): Record<string, unknown> {
+  const id = str(row.Id);
+  const created = num(row.Created);
+  const createdBy = str(row.CreatedBy).replace(/\t/g, ' ');
+  const now = opts.now ?? Date.now();
+  return {
+    ID: id.startsWith('sha256:') && opts.trunc ? truncateId(id) : id,
+    CreatedSince: opts.human ? `${humanDuration(now - created * 1000)} ago` : new Date(created * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    CreatedAt: opts.human ? goTimeString(created) : new Date(created * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    CreatedBy: opts.trunc ? ellipsis(createdBy, 45) : createdBy,
+    Size: opts.human ? humanSize(num(row.Size), 3) : String(num(row.Size)),
+    Comment: str(row.Comment),
+  };
+}

@@ -11,6 +11,7 @@ import { exec } from './commands/exec.ts';
 import { cp } from './commands/cp.ts';
 import * as images from './commands/images.ts';
 import * as system from './commands/system.ts';
+import * as registry from './commands/registry.ts';
 
 /** Top-level commands, as `docker <name>`. */
 const TOP: Array<[string, CommandFactory]> = [
@@ -19,19 +20,26 @@ const TOP: Array<[string, CommandFactory]> = [
   ['create', run.create],
   ['events', events],
   ['exec', exec],
+  ['history', images.history],
   ['images', images.images],
   ['import', images.importImage],
+  ['load', images.load],
+  ['login', registry.login],
+  ['logout', registry.logout],
   ['info', system.info],
   ['inspect', inspect.inspect],
   ['kill', containers.kill],
   ['logs', logs],
   ['pause', containers.pause],
   ['ps', containers.ps],
+  ['pull', registry.pull],
+  ['push', registry.push],
   ['rename', containers.rename],
   ['restart', containers.restart],
   ['rm', containers.rm],
   ['rmi', images.rmi],
   ['run', run.run],
+  ['save', images.save],
   ['start', run.start],
   ['stats', stats],
   ['stop', containers.stop],
@@ -67,10 +75,16 @@ const GROUPS: Array<[string, string, Array<[string, CommandFactory, string[]]>]>
     ['wait', containers.wait, []],
   ]],
   ['image', 'Manage images', [
+    ['history', images.history, []],
     ['import', images.importImage, []],
     ['inspect', inspect.imageInspect, []],
+    ['load', images.load, []],
     ['ls', images.images, ['list']],
+    ['prune', images.imagePrune, []],
+    ['pull', registry.pull, []],
+    ['push', registry.push, []],
     ['rm', images.rmi, ['remove']],
+    ['save', images.save, []],
     ['tag', images.tag, []],
   ]],
   ['system', 'Manage berth', [

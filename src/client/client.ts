@@ -248,21 +248,73 @@ export class BerthClient {
   removeImage(ref: string, options: { force?: boolean; noPrune?: boolean } = {}): Promise<Array<{ Untagged?: string; Deleted?: string }>> {
     return this.json('DELETE', `/images/${ref}`, { query: { force: options.force || undefined, noprune: options.noPrune || undefined } });
   }
-  /** POST /images/create?fromImage=…: a pull; resolves when the progress stream ends, rejects on an in-band error. */
-  async pullImage(image: string, tag: string): Promise<void> {
-    const res = await this.raw('POST', '/images/create', { query: { fromImage: image, tag }, headers: { 'X-Registry-Auth': 'e30=' } });
-    for (const line of (await readAll(res)).split('\n')) {
-      if (!line.trim()) continue;
-      const message = JSON.parse(line) as { error?: string; errorDetail?: { message?: string } };
-      if (message.errorDetail || message.error) throw new ApiError(500, message.errorDetail?.message ?? message.error ?? 'pull failed');
+  /** A JSON message stream (pull, push, load): each message to `onMessage`; an in-band error rejects. */
+  async jsonMessages(method: string, path: string, options: RequestOptions, onMessage: (m: JsonMessage) => void = () => {}): Promise<void> {
+    const res = await this.raw(method, path, options);
+    let buffered = '';
+    let failure: ApiError | undefined;
+    const handle = (line: string) => {
+      if (!line.trim()) return;
+      let message: JsonMessage;
+      try {
+        message = JSON.parse(line) as JsonMessage;
+      } catch {
+        return;
+      }
+      if (message.errorDetail || message.error) failure ??= new ApiError(500, message.errorDetail?.message ?? message.error ?? 'failed');
+      else onMessage(message);
+    };
+    for await (const chunk of res) {
+      buffered += (chunk as Buffer).toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) handle(line);
     }
+    handle(buffered);
+    if (failure) throw failure;
   }
-  importImage(tarball: NodeJS.ReadableStream, repo?: string, changes: string[] = []): Promise<{ status: string }> {
+
+  /** POST /images/create?fromImage=…: a pull. `auth` is the X-Registry-Auth value. */
+  pullImage(image: string, tag: string | undefined, options: { platform?: string; auth?: string } = {}, onMessage?: (m: JsonMessage) => void): Promise<void> {
+    return this.jsonMessages('POST', '/images/create', { query: { fromImage: image, tag, platform: options.platform }, headers: { 'X-Registry-Auth': options.auth ?? 'e30=' } }, onMessage);
+  }
+  pushImage(name: string, tag: string | undefined, auth: string | undefined, onMessage?: (m: JsonMessage) => void): Promise<void> {
+    return this.jsonMessages('POST', `/images/${name}/push`, { query: { tag }, headers: { 'X-Registry-Auth': auth ?? 'e30=' } }, onMessage);
+  }
+  loadImages(tarball: NodeJS.ReadableStream, quiet: boolean, onMessage?: (m: JsonMessage) => void): Promise<void> {
+    return this.jsonMessages('POST', '/images/load', { query: { quiet: quiet || undefined }, stream: tarball }, onMessage);
+  }
+  saveImages(names: string[]): Promise<IncomingMessage> {
+    const qs = new URLSearchParams();
+    for (const name of names) qs.append('names', name);
+    return this.raw('GET', `/images/get?${qs}`);
+  }
+  imageHistory(ref: string): Promise<Array<Record<string, unknown>>> { return this.json('GET', `/images/${ref}/history`); }
+  pruneImages(filters?: string): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }> | null; SpaceReclaimed: number }> {
+    return this.json('POST', '/images/prune', { query: { filters } });
+  }
+  login(body: { username: string; password: string; serveraddress: string }): Promise<{ Status: string; IdentityToken?: string }> {
+    return this.json('POST', '/auth', { body });
+  }
+  importImage(tarball: NodeJS.ReadableStream, repo?: string, changes: string[] = [], options: { message?: string; platform?: string } = {}): Promise<{ status: string }> {
     const qs = new URLSearchParams({ fromSrc: '-' });
     if (repo) qs.set('repo', repo);
+    if (options.message) qs.set('message', options.message);
+    if (options.platform) qs.set('platform', options.platform);
     for (const change of changes) qs.append('changes', change);
     return this.json('POST', `/images/create?${qs}`, { stream: tarball });
   }
+}
+
+export interface JsonMessage {
+  status?: string;
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
+  progress?: string;
+  stream?: string;
+  aux?: Record<string, unknown>;
+  error?: string;
+  errorDetail?: { message?: string };
 }
 
 export interface ContainerInspect {

@@ -70,7 +70,7 @@ function headerBlock(entry: RawEntry, size: number): Buffer {
   const type = entry.type ?? '0';
   const header = new tar.Header({
     path: entry.path,
-    type: type as tar.Header['typeKey'],
+    type: tar.types.name.get(type as tar.types.EntryTypeCode),
     mode: entry.mode ?? (type === '5' ? 0o755 : 0o644),
     uid: entry.uid ?? 0,
     gid: entry.gid ?? 0,

@@ -97,7 +97,7 @@ async function extract(root: LayerRoot, rel: string, entry: TarEntry): Promise<v
       if (!isDir) await fsp.mkdir(abs, 0o700);
       await fsp.lchown(abs, uid, gid);
       await fsp.chmod(abs, mode);
-      root.setDirTimes(rel, entry.mtime && { atime: entry.atime ?? entry.mtime, mtime: entry.mtime });
+      root.setDirTimes(rel, { atime: entry.atime ?? entry.mtime, mtime: entry.mtime });
       break;
     case 'file':
       await writeFile(abs, entry);
@@ -126,7 +126,7 @@ async function extract(root: LayerRoot, rel: string, entry: TarEntry): Promise<v
       break;
   }
   await setXattrs(abs, entry.xattrs);
-  if (entry.kind !== 'dir' && entry.mtime) await fsp.lutimes(abs, entry.atime ?? entry.mtime, entry.mtime);
+  if (entry.kind !== 'dir') await fsp.lutimes(abs, entry.atime ?? entry.mtime, entry.mtime);
 }
 
 async function writeFile(abs: string, entry: TarEntry): Promise<void> {
@@ -186,8 +186,9 @@ async function* decompress(source: Readable): AsyncGenerator<Buffer> {
     if (head.length > 0) yield head;
     for (let next = await input.next(); !next.done; next = await input.next()) yield next.value;
   };
-  const codec = head.subarray(0, 2).equals(GZIP_MAGIC) ? zlib.createGunzip()
-    : head.subarray(0, 4).equals(ZSTD_MAGIC) ? zlib.createZstdDecompress()
+  const options = { chunkSize: 128 * 1024 }; // 8x the default: much faster, fewer writes
+  const codec = head.subarray(0, 2).equals(GZIP_MAGIC) ? zlib.createGunzip(options)
+    : head.subarray(0, 4).equals(ZSTD_MAGIC) ? zlib.createZstdDecompress(options)
     : undefined;
   if (!codec) return yield* all();
 

@@ -1,4 +1,6 @@
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
+import { digester } from './content-store.ts';
 import { failedPrecondition, notFound } from '../protocol/errors.ts';
 import type { ImageRecord, LayerBlob } from '../protocol/records.ts';
 import type { ImageStore } from './image-store.ts';
@@ -104,10 +106,7 @@ async function pushBlob(images: ImageStore, client: RegistryClient, ref: ImageRe
       return;
     }
   }
-  const report = byteProgress(progress, id, 'Pushing', blob.size);
-  let sent = 0;
-  const stream = createReadStream(images.content.path(blob.digest));
-  stream.on('data', (chunk) => report((sent += chunk.length)));
-  await client.uploadBlob(ref.path, stream, blob.digest);
+  const counted = pipeline(createReadStream(images.content.path(blob.digest)), digester(byteProgress(progress, id, 'Pushing', blob.size)), () => undefined);
+  await client.uploadBlob(ref.path, counted, blob.digest);
   progress({ status: 'Pushed', progressDetail: {}, id });
 }

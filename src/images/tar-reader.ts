@@ -1,11 +1,11 @@
-import * as tar from 'tar';
 import { invalidArgument } from '../protocol/errors.ts';
 
 /**
- * A pull-based tar reader: node-tar's Header decodes the 512-byte blocks, and PAX records are
- * parsed here because node-tar's Pax parser drops `SCHILY.xattr.*` and decodes values as UTF-8
- * (cut at the first NUL), which destroys binary xattrs such as security.capability.
- * Framing follows Go's archive/tar (what image builders and Docker use).
+ * A pull-based tar reader following Go's archive/tar (what image builders and Docker use).
+ * node-tar is not used here: its Pax parser drops `SCHILY.xattr.*` and decodes values as UTF-8
+ * cut at the first NUL (destroying binary xattrs such as security.capability), and its Header
+ * turns a GNU long-name file whose truncated 100-byte name ends in '/' into an empty directory,
+ * desynchronising the stream.
  */
 
 export type EntryKind = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
@@ -19,7 +19,7 @@ export interface TarEntry {
   uid: number;
   gid: number;
   size: number;
-  mtime: Date | undefined;
+  mtime: Date;
   atime: Date | undefined;
   devmajor: number;
   devminor: number;
@@ -95,6 +95,72 @@ class ByteReader {
   }
 }
 
+interface Header {
+  type: string;
+  name: string;
+  linkname: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: Date;
+  devmajor: number;
+  devminor: number;
+}
+
+/** A numeric field: octal text padded with spaces/NULs, or GNU base-256 (high bit set). */
+function parseNumber(field: Buffer, what: string): number {
+  let n = 0;
+  if (field[0]! & 0x80) {
+    if (field[0]! & 0x40) throw invalidArgument(`layer archive has a negative ${what}`);
+    n = field[0]! & 0x3f;
+    for (const byte of field.subarray(1)) n = n * 256 + byte;
+  } else {
+    const text = field.toString('latin1').replace(/^[ \0]+|[ \0]+$/g, '');
+    if (!/^[0-7]*$/.test(text)) throw invalidArgument(`layer archive has an invalid ${what} field`);
+    n = text === '' ? 0 : parseInt(text, 8);
+  }
+  if (!Number.isSafeInteger(n)) throw invalidArgument(`layer archive has an out-of-range ${what}`);
+  return n;
+}
+
+/** A ustar/GNU/V7 header block, or undefined if its checksum (unsigned or signed, as Go accepts) is wrong. */
+function decodeHeader(block: Buffer): Header | undefined {
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < 512; i++) {
+    const byte = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    unsigned += byte;
+    signed += byte < 128 ? byte : byte - 256;
+  }
+  const text = block.toString('latin1', 148, 156).replace(/^[ \0]+|[ \0]+$/g, '');
+  const checksum = /^[0-7]+$/.test(text) ? parseInt(text, 8) : NaN;
+  if (checksum !== unsigned && checksum !== signed) return undefined;
+  const magic = block.toString('latin1', 257, 265);
+  const posix = magic === 'ustar\u000000';
+  const field = (start: number, end: number, what: string) => parseNumber(block.subarray(start, end), what);
+  let name = cString(block.subarray(0, 100));
+  if (posix) {
+    // The prefix field is shorter in the star format, recognisable by its trailer.
+    const star = block.toString('latin1', 508, 512) === 'tar\0';
+    const prefix = cString(block.subarray(345, star ? 476 : 500));
+    if (prefix !== '') name = `${prefix}/${name}`;
+  }
+  const device = posix || magic === 'ustar  \0';
+  return {
+    type: block[156] === 0 ? '' : String.fromCharCode(block[156]!),
+    name,
+    linkname: cString(block.subarray(157, 257)),
+    mode: field(100, 108, 'mode') & 0o7777,
+    uid: field(108, 116, 'uid'),
+    gid: field(116, 124, 'gid'),
+    size: field(124, 136, 'size'),
+    mtime: new Date(field(136, 148, 'mtime') * 1000),
+    devmajor: device ? field(329, 337, 'device major') : 0,
+    devminor: device ? field(337, 345, 'device minor') : 0,
+  };
+}
+
 const truncated = () => invalidArgument('layer archive is truncated');
 const padding = (size: number) => (512 - (size % 512)) % 512;
 const isZeroBlock = (block: Buffer) => block.every((b) => b === 0);
@@ -119,14 +185,6 @@ function uriDecode(name: string): string {
   } catch {
     throw invalidArgument(`layer archive has a malformed xattr name "${name}"`);
   }
-}
-
-/** Device numbers: node-tar decodes them only for POSIX ustar, not for GNU tar's "ustar  " magic. */
-function deviceNumber(block: Buffer, offset: number): number {
-  if (block.toString('latin1', 257, 262) !== 'ustar') return 0;
-  const text = cString(block.subarray(offset, offset + 8)).trim();
-  if (!/^[0-7]*$/.test(text)) throw invalidArgument('layer archive has an invalid device number');
-  return text === '' ? 0 : parseInt(text, 8);
 }
 
 /** PAX records are "<len> <key>=<value>\n" with len counting the whole record; values may be binary. */
@@ -186,11 +244,10 @@ export async function* readTar(input: AsyncIterator<Buffer>): AsyncGenerator<Tar
       if (second.length > 0 && (second.length < 512 || !isZeroBlock(second))) throw invalidArgument(`layer archive has data after a zero block ${where()}`);
       break;
     }
-    const header = new tar.Header(block);
-    if (!header.cksumValid) throw invalidArgument(`layer archive has a corrupt tar header ${where()}`);
-    const code = header.typeKey;
+    const header = decodeHeader(block);
+    if (!header) throw invalidArgument(`layer archive has a corrupt tar header ${where()}`);
+    const code = header.type;
     const headerSize = header.size;
-    if (headerSize === undefined || !Number.isSafeInteger(headerSize)) throw invalidArgument(`layer archive has an invalid entry size ${where()}`);
 
     pending = true;
     if (code === 'x') {
@@ -208,12 +265,14 @@ export async function* readTar(input: AsyncIterator<Buffer>): AsyncGenerator<Tar
       continue;
     }
 
-    const path = pax.path ?? longPath ?? header.path ?? '';
-    const kind = KINDS[code];
+    const path = pax.path ?? longPath ?? header.name;
+    // V7 archives mark regular files with a NUL type, and directories with a trailing slash.
+    const type = code === '' ? (path.endsWith('/') ? '5' : '0') : code;
+    const kind = KINDS[type];
     if (kind === undefined || pax.sparse) {
-      throw invalidArgument(`layer entry "${path}" has an unsupported tar type (${pax.sparse ? 'sparse file' : JSON.stringify(code)})`);
+      throw invalidArgument(`layer entry "${path}" has an unsupported tar type (${pax.sparse ? 'sparse file' : JSON.stringify(type)})`);
     }
-    const size = HEADER_ONLY.has(code) ? 0 : (pax.size ?? headerSize);
+    const size = HEADER_ONLY.has(type) ? 0 : (pax.size ?? headerSize);
     let remaining = size;
     const body = (async function* () {
       while (remaining > 0) {
@@ -225,15 +284,15 @@ export async function* readTar(input: AsyncIterator<Buffer>): AsyncGenerator<Tar
     yield {
       path,
       kind,
-      linkpath: pax.linkpath ?? longLink ?? header.linkpath ?? '',
-      mode: (header.mode ?? (kind === 'dir' ? 0o755 : 0o644)) & 0o7777,
-      uid: pax.uid ?? header.uid ?? 0,
-      gid: pax.gid ?? header.gid ?? 0,
+      linkpath: pax.linkpath ?? longLink ?? header.linkname,
+      mode: header.mode,
+      uid: pax.uid ?? header.uid,
+      gid: pax.gid ?? header.gid,
       size,
       mtime: pax.mtime ?? header.mtime,
-      atime: pax.atime ?? header.atime,
-      devmajor: deviceNumber(block, 329),
-      devminor: deviceNumber(block, 337),
+      atime: pax.atime,
+      devmajor: header.devmajor,
+      devminor: header.devminor,
       xattrs: pax.xattrs,
       body,
     };

@@ -5,6 +5,8 @@ import { EngineError } from '../../protocol/errors.ts';
 import { addContainerOptions, createBody, type ContainerOptions } from '../container-flags.ts';
 import { CliExit, eachRef, errorText, isNotModified, parseBool, type Cli, type CommandFactory } from '../context.ts';
 import { attachAndWait, startFailureCode, withHelp } from '../streams.ts';
+import { registryAuthHeader, registryOf } from '../credentials.ts';
+import { progressPrinter } from '../progress-display.ts';
 
 const PULL_POLICIES = ['always', 'missing', 'never'];
 
@@ -16,14 +18,17 @@ export function splitReference(ref: string): { name: string; tag: string } {
   return { name: ref, tag: 'latest' };
 }
 
+/** docker run's implicit pull: progress on stderr, so the container's output stays clean. */
 async function pull(cli: Cli, image: string): Promise<void> {
   const { name, tag } = splitReference(image);
-  await cli.client.pullImage(name, tag);
+  const digest = image.includes('@') ? image.slice(image.indexOf('@') + 1) : undefined;
+  const fromImage = digest ? image.slice(0, image.indexOf('@')) : name;
+  await cli.client.pullImage(fromImage, digest ?? tag, { auth: registryAuthHeader(registryOf(image)) }, progressPrinter((t) => cli.err(t), false));
 }
 
 /**
  * POST /containers/create; when the image is missing, docker says so and pulls it (unless
- * --pull=never), then tries again. berthd cannot pull: the missing image is then the error.
+ * --pull=never), then tries again.
  */
 async function createContainer(cli: Cli, image: string, body: Record<string, unknown>, o: ContainerOptions): Promise<string> {
   if (o.pull === 'always') await pull(cli, image);
