@@ -80,7 +80,8 @@ export function containersBackend(service: ContainerService, images: ImageStore,
     logs: (ref, options) => containerLogs(service, paths, store.resolve(ref).id, options),
     attach: (ref, { logs, signal }) => {
       const record = store.resolve(ref);
-      if (record.state.Status !== 'created' && !isActive(record.state.Status)) throw conflict('You cannot attach to a stopped container, start it first');
+      // A stopped container may be attached to: `start -a` attaches first, then starts it (as with dockerd).
+      if (record.state.Status === 'removing' || record.state.Status === 'dead') throw conflict(`You cannot attach to a container that is ${record.state.Status === 'dead' ? 'dead' : 'being removed'}`);
       let exited = false;
       void service.nextExit(record.id).then(() => (exited = true));
       service.emitAttach(record.id);

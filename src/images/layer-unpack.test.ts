@@ -83,6 +83,8 @@ function headerBlock(entry: RawEntry, size: number): Buffer {
   header.encode();
   const block = header.block!;
   if (entry.gnu) {
+    // GNU tar has no prefix field: the name field holds the path's first 100 bytes.
+    block.fill(0, 0, 100).fill(0, 345, 500).write(entry.path.slice(0, 100), 0);
     block.write('ustar  \0', 257, 'latin1');
     block.fill(0x20, 148, 156);
     const sum = block.reduce((a, b) => a + b, 0);
@@ -186,6 +188,52 @@ test('a tar made by node-tar: files, dirs, symlinks kept as-is, hard links, owne
   assert.equal(readlinkSync(join(d.layer, 'bin', 'chain')), 'absolute');
   assert.equal(readFileSync(join(d.layer, longDir, 'file'), 'utf8'), 'long');
   assertOutsideUntouched(d);
+});
+
+test('archives written by GNU tar, in its gnu and posix formats (long names, devices, xattrs)', async (t) => {
+  const staged = mkdtempSync(join(tmpdir(), 'berth-layer-unpack-staged-'));
+  t.after(() => rmSync(staged, { recursive: true, force: true }));
+  // A long path whose first 100 bytes end in '/': the truncated name in a GNU header looks like a directory.
+  const longDir = join('x'.repeat(49), 'y'.repeat(49));
+  const longFile = join(longDir, 'file-with-a-long-name');
+  mkdirSync(join(staged, longDir), { recursive: true });
+  writeFileSync(join(staged, longFile), 'long content');
+  mkdirSync(join(staged, 'dev'));
+  execFileSync('mknod', ['-m', '0620', join(staged, 'dev', 'tty1'), 'c', '4', '1']);
+  execFileSync('mknod', [join(staged, 'dev', 'pipe'), 'p']);
+  writeFileSync(join(staged, 'suid'), 'x');
+  chownSync(join(staged, 'suid'), 1234, 1234);
+  chmodSync(join(staged, 'suid'), 0o4750);
+  execFileSync('setfattr', ['-n', 'user.note', '-v', 'hello', join(staged, 'suid')]);
+  linkSync(join(staged, 'suid'), join(staged, 'suid-link'));
+
+  for (const format of [['--format=gnu'], ['--format=posix', '--xattrs', '--xattrs-include=*']]) {
+    const archive = execFileSync('tar', [...format, '-cf', '-', '-C', staged, '.'], { maxBuffer: 64 << 20 });
+    const d = dirs(t);
+    const result = await unpack(archive, d.layer);
+    assert.equal(result.diffId, sha256(archive));
+    assert.equal(readFileSync(join(d.layer, longFile), 'utf8'), 'long content', format[0]);
+    const tty = lstatSync(join(d.layer, 'dev', 'tty1'));
+    assert.ok(tty.isCharacterDevice());
+    assert.deepEqual([tty.rdev, tty.mode & 0o7777], [(4 << 8) | 1, 0o620]);
+    assert.ok(lstatSync(join(d.layer, 'dev', 'pipe')).isFIFO());
+    const suid = lstatSync(join(d.layer, 'suid'));
+    assert.deepEqual([suid.mode & 0o7777, suid.uid, suid.gid, suid.nlink], [0o4750, 1234, 1234, 2]);
+    if (format[0] === '--format=posix') assert.equal(getfattr(join(d.layer, 'suid'), 'user.note').toString(), 'hello');
+  }
+});
+
+test('a GNU long-name file whose truncated header name ends in "/" is still a file', async (t) => {
+  const d = dirs(t);
+  const long = `${'a'.repeat(99)}/${'b'.repeat(50)}`;
+  const archive = rawTar([
+    { path: '././@LongLink', type: 'L', body: `${long}\0`, gnu: true },
+    { path: long, body: 'not a directory', gnu: true },
+    { path: 'after', body: 'still in sync' },
+  ]);
+  await unpack(archive, d.layer);
+  assert.equal(readFileSync(join(d.layer, long), 'utf8'), 'not a directory');
+  assert.equal(readFileSync(join(d.layer, 'after'), 'utf8'), 'still in sync');
 });
 
 test('gzip and zstd layers: diffId is the sha256 of the uncompressed tar', async (t) => {

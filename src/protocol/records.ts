@@ -24,6 +24,9 @@ export interface ContainerConfig {
   StopTimeout?: number;
   /** Docker's HealthConfig; durations in nanoseconds. */
   Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
+  /** From the image (and the request), kept for the issues that publish ports and mount volumes. */
+  ExposedPorts?: Record<string, object>;
+  Volumes?: Record<string, object>;
   Tty: boolean;
   OpenStdin: boolean;
   AttachStdin: boolean;

@@ -15,6 +15,7 @@ import { parseLogOpts } from '../../shim/json-log-writer.ts';
 import type { DaemonPaths } from '../paths.ts';
 import type { ContainerStore } from '../store/container-store.ts';
 import type { ImageStore } from '../../images/image-store.ts';
+import type { ImageRecord } from '../../protocol/records.ts';
 import { RootfsStorage } from '../storage.ts';
 import { launchShim, deleteWithShim, type ShimBinary } from '../shims/shim-launcher.ts';
 import { ShimClient } from '../shims/shim-client.ts';
@@ -74,7 +75,7 @@ export class ContainerService {
     if (holder) {
       throw conflict(`Conflict. The container name "/${finalName}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
-    const config = { ...request.config, Hostname: request.config.Hostname || id.slice(0, 12) };
+    const config = withImageDefaults({ ...request.config, Hostname: request.config.Hostname || id.slice(0, 12) }, image.config);
     const command = resolveCommand({ config }, image);
     const record: ContainerRecord = {
       schemaVersion: 1,
@@ -712,6 +713,21 @@ function storageFor(record: ContainerRecord, current: RootfsStorage): RootfsStor
 }
 
 type HealthConfig = ContainerRecord['config']['Healthcheck'];
+
+/**
+ * What Docker copies from the image into the container's config at create time: labels
+ * (the container's win), the stop signal, exposed ports and volumes. Env, Cmd, Entrypoint,
+ * WorkingDir, User and Healthcheck are resolved when the process is set up.
+ */
+function withImageDefaults(config: ContainerRecord['config'], image: ImageRecord['config']): ContainerRecord['config'] {
+  return {
+    ...config,
+    Labels: { ...image.Labels, ...config.Labels },
+    ...(config.StopSignal || image.StopSignal ? { StopSignal: config.StopSignal || image.StopSignal } : {}),
+    ...(config.ExposedPorts || image.ExposedPorts ? { ExposedPorts: { ...image.ExposedPorts, ...config.ExposedPorts } } : {}),
+    ...(config.Volumes || image.Volumes ? { Volumes: { ...image.Volumes, ...config.Volumes } } : {}),
+  };
+}
 
 /** The container's --health-* settings over the image's HEALTHCHECK: an empty test inherits the image's. */
 function mergeHealthcheck(container: HealthConfig, image: HealthConfig): HealthConfig {

@@ -60,11 +60,21 @@ export function parseCreateRequest(raw: unknown, daemonLogOpts: Record<string, s
     ...(stopSignal ? { StopSignal: stopSignal } : {}),
     ...(stopTimeout !== undefined ? { StopTimeout: stopTimeout } : {}),
     ...(healthcheck ? { Healthcheck: healthcheck } : {}),
+    ...objectField(body, 'ExposedPorts'),
+    ...objectField(body, 'Volumes'),
   };
   if (config.WorkingDir && !isAbsolute(config.WorkingDir)) throw invalidArgument(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
   if (config.Tty) throw new EngineError('NotImplemented', 'TTY containers are not supported yet');
   if (config.OpenStdin) throw new EngineError('NotImplemented', 'interactive containers (-i) are not supported yet');
   return { config, hostConfig: parseHostConfig(body.HostConfig, daemonLogOpts) };
+}
+
+/** ExposedPorts / Volumes: Go's map[string]struct{}; only the keys count. */
+function objectField(body: Record<string, unknown>, key: 'ExposedPorts' | 'Volumes'): Partial<Record<typeof key, Record<string, object>>> {
+  const value = body[key];
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) throw invalidArgument(`json: cannot unmarshal ${key}: must be an object`);
+  return { [key]: Object.fromEntries(Object.keys(value).map((k) => [k, {}])) };
 }
 
 function parseHostConfig(raw: unknown, daemonLogOpts: Record<string, string>): HostConfig {
