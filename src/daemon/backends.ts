@@ -261,6 +261,7 @@ export function systemBackend(s: InfoSources): SystemBackend {
         Debug: config.logLevel === 'debug',
         Swarm: { LocalNodeState: 'inactive', NodeID: '', NodeAddr: '', ControlAvailable: false, Error: '', RemoteManagers: null },
         SecurityOptions: [],
+        RegistryConfig: registryConfig(config.insecureRegistries),
         Warnings: s.warnings(),
       };
     },
@@ -285,5 +286,21 @@ export function eventsBackend(bus: EventBus): EventsBackend {
         if (matches(e)) onEvent(e);
       });
     },
+  };
+}
+
+/** Docker's RegistryConfig: loopback is always insecure (plain HTTP), plus the configured ones. */
+function registryConfig(insecure: readonly string[]): Record<string, unknown> {
+  const cidrs = ['127.0.0.0/8', '::1/128', ...insecure.filter((r) => r.includes('/'))];
+  const hosts = insecure.filter((r) => !r.includes('/'));
+  return {
+    AllowNondistributableArtifactsCIDRs: null,
+    AllowNondistributableArtifactsHostnames: null,
+    InsecureRegistryCIDRs: cidrs,
+    IndexConfigs: Object.fromEntries([
+      ['docker.io', { Name: 'docker.io', Mirrors: [], Secure: true, Official: true }],
+      ...hosts.map((h) => [h, { Name: h, Mirrors: [], Secure: false, Official: false }]),
+    ]),
+    Mirrors: null,
   };
 }
