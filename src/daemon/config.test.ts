@@ -47,3 +47,13 @@ test('daemon.json: malformed JSON, unknown keys and wrong types name the file an
   assert.deepEqual(readConfigFile(join(dir, 'missing.json'), false), {});
   assert.throws(() => readConfigFile(join(dir, 'missing.json'), true), isInvalid(/unable to read/));
 });
+
+test('registry settings: insecure-registries from file or repeated flag, transfer concurrency bounded', () => {
+  assert.deepEqual(mergeConfig({}, { 'insecure-registries': ['reg:5000', '10.0.0.0/8'] }, 'f').insecureRegistries, ['reg:5000', '10.0.0.0/8']);
+  assert.deepEqual(mergeConfig({ 'insecure-registry': ['reg:5000'] }, {}, 'f').insecureRegistries, ['reg:5000']);
+  assert.equal(mergeConfig({}, {}, 'f').maxConcurrentDownloads, 3);
+  assert.equal(mergeConfig({ 'max-concurrent-downloads': '6' }, {}, 'f').maxConcurrentDownloads, 6);
+  assert.throws(() => mergeConfig({}, { 'insecure-registries': ['http://reg:5000'] }, 'f'), isInvalid(/should not contain '\/\/'|:\/\//));
+  assert.throws(() => mergeConfig({}, { 'max-concurrent-downloads': 0 }, 'f'), isInvalid(/max-concurrent-downloads/));
+  assert.throws(() => mergeConfig({ 'max-concurrent-uploads': 'many' }, {}, 'f'), isInvalid(/max-concurrent-uploads/));
+});
