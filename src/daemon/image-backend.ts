@@ -139,7 +139,8 @@ export function imagesBackend(d: ImageBackendDeps): ImagesBackend {
       const danglingOnly = (filters.get('dangling') ?? ['true']).every((v) => v === 'true' || v === '1');
       const until = filters.get('until')?.map(parseUntil);
       const labelMatch = imageMatcher(images, new Map([...filters].filter(([k]) => k === 'label')));
-      const before = images.list().reduce((sum, i) => sum + i.size, 0);
+      const layerBytes = () => images.layers.list().reduce((sum, l) => sum + l.size, 0);
+      const before = layerBytes();
       const deleted: Array<Record<string, string>> = [];
       for (const image of images.list()) {
         if (danglingOnly && image.repoTags.length > 0) continue;
@@ -148,7 +149,7 @@ export function imagesBackend(d: ImageBackendDeps): ImagesBackend {
         if (!labelMatch(image)) continue;
         deleted.push(...remove(image.id, false));
       }
-      const after = images.list().reduce((sum, i) => sum + i.size, 0);
+      const after = layerBytes();
       events.publish('image', 'prune', '', { reclaimed: String(before - after) });
       return { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: before - after };
     },
