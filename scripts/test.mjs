@@ -7,6 +7,9 @@ const problems = [];
 if (process.getuid?.() !== 0) problems.push('integration tests need root (they mount overlays and run containers)');
 if (!['crun', 'runc'].some((rt) => spawnSync('sh', ['-c', `command -v ${rt}`]).status === 0)) problems.push('no OCI runtime: apt-get install runc crun');
 if (spawnSync('sh', ['-c', 'command -v busybox']).status !== 0) problems.push('busybox missing: apt-get install busybox-static');
+for (const [tool, pkg] of [['setfattr', 'attr'], ['docker-registry', 'docker-registry'], ['skopeo', 'skopeo']]) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) problems.push(`${tool} missing: apt-get install ${pkg} (scripts/install-deps.sh)`);
+}
 if (!existsSync('dist/berthd.js')) problems.push('dist/ is missing: run npm run build');
 if (problems.length) {
   for (const p of problems) console.error(`test: ${p}`);

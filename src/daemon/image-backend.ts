@@ -46,6 +46,10 @@ export function imagesBackend(d: ImageBackendDeps): ImagesBackend {
       emit('untag', image.id, tag);
       return [{ Untagged: tag }];
     }
+    const repositories = new Set(image.repoTags.map((t) => t.slice(0, t.lastIndexOf(':'))));
+    if (!tag && !ref.includes('@') && repositories.size > 1 && !force) {
+      throw conflict(`conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
+    }
     const users = usersOf(image.id);
     if (users.some((u) => isActive(u.state.Status))) {
       throw conflict(`conflict: unable to delete ${image.id.slice(7, 19)} (cannot be forced) - image is being used by running container ${users[0]!.id.slice(0, 12)}`);
