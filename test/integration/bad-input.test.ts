@@ -69,7 +69,7 @@ test('bad API input gets Docker status codes and leaves state untouched', async 
 test('the berth CLI reports errors like docker: run of a missing image exits 125, unknown container 1', async (t) => {
   const daemon = newDaemon(t);
   await daemon.start();
-  const run = await daemon.cli(['run', '-d', 'nosuchimage']);
+  const run = await daemon.cli(['run', '-d', '--pull', 'never', 'nosuchimage']);
   assert.equal(run.code, 125);
   assert.match(run.stderr, /No such image: nosuchimage/);
   const rm = await daemon.cli(['rm', 'ghost']);

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { readAll } from '../../src/client/client.ts';
 import { newDaemon, busyboxTarball, sleep, waitFor, type TestDaemon } from './harness.ts';
+import { freePort } from './registry.ts';
 
 async function ready(t: import('node:test').TestContext): Promise<TestDaemon> {
   const daemon = newDaemon(t, { liveRestore: true });
@@ -77,13 +78,16 @@ test('berth run in the foreground streams output, exits with the code, honours -
   assert.equal(detached.code, 0, detached.stderr);
   assert.match(detached.stdout, /^[0-9a-f]{64}\n$/);
 
-  const missingImage = await daemon.cli(['run', 'nosuchimage']);
+  // A missing image is pulled first; its registry (a closed loopback port) cannot be reached.
+  const missing = `127.0.0.1:${await freePort()}/nosuchimage`;
+  const missingImage = await daemon.cli(['run', missing]);
   assert.equal(missingImage.code, 125);
-  assert.match(missingImage.stderr, /^Unable to find image 'nosuchimage:latest' locally\nberth: Error response from daemon: No such image: nosuchimage/);
+  assert.match(missingImage.stderr, new RegExp(`^Unable to find image '${missing}:latest' locally\\nberth: Error response from daemon: registry ${missing.split('/')[0]} is unavailable: .*ECONNREFUSED`));
   assert.match(missingImage.stderr, /\n\nRun 'berth run --help' for more information\n$/);
   const noPull = await daemon.cli(['run', '--pull', 'never', 'nosuchimage']);
   assert.equal(noPull.code, 125);
   assert.doesNotMatch(noPull.stderr, /Unable to find image/);
+  assert.match(noPull.stderr, /No such image: nosuchimage/);
   const missingBinary = await daemon.cli(['run', 'busybox', '/no/such/binary']);
   assert.equal(missingBinary.code, 127);
   assert.match(missingBinary.stderr, /berth: Error response from daemon: .*no such file or directory/);
