@@ -88,9 +88,9 @@ async function runOutput(daemon: TestDaemon, image: string, script: string): Pro
   return result.stdout;
 }
 
-test('a docker-save archive loads, runs with its layers stacked, and saves back to an archive that loads again', async (t) => {
+for (const driver of ['overlay', 'copy'] as const) test(`a docker-save archive loads, runs with its layers stacked (${driver}), and saves back to an archive that loads again`, async (t) => {
   const dir = tempDir(t);
-  const daemon = newDaemon(t);
+  const daemon = newDaemon(t, { extraArgs: ['--storage-driver', driver] });
   await daemon.start();
   const layer2 = layerTar(dir, 'l2', { 'data/a': 'A\n', 'data/b': 'B\n', 'opt/dir/x': 'X\n' });
   // Layer 3 deletes /data/a (whiteout) and makes /opt/dir opaque with only y in it.
