@@ -1,5 +1,6 @@
 import { request, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { JsonMessage } from '../protocol/json-message.ts';
 import { EngineError, type ErrorKind } from '../protocol/errors.ts';
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
@@ -12,6 +13,8 @@ export function resolveHost(flag: string | undefined, env: NodeJS.ProcessEnv = p
 }
 
 const KIND_BY_STATUS: Record<number, ErrorKind> = { 304: 'NotModified', 400: 'InvalidArgument', 404: 'NotFound', 409: 'Conflict', 501: 'NotImplemented', 503: 'Unavailable' };
+
+export type { JsonMessage };
 
 export class ApiError extends EngineError {
   readonly status: number;
@@ -304,17 +307,6 @@ export class BerthClient {
     for (const change of changes) qs.append('changes', change);
     return this.json('POST', `/images/create?${qs}`, { stream: tarball });
   }
-}
-
-export interface JsonMessage {
-  status?: string;
-  id?: string;
-  progressDetail?: { current?: number; total?: number };
-  progress?: string;
-  stream?: string;
-  aux?: Record<string, unknown>;
-  error?: string;
-  errorDetail?: { message?: string };
 }
 
 export interface ContainerInspect {

@@ -1,14 +1,6 @@
-/** One line of Docker's JSON progress stream (pull, push, load, import). */
-export interface JsonMessage {
-  status?: string;
-  id?: string;
-  progressDetail?: { current?: number; total?: number };
-  progress?: string;
-  stream?: string;
-  aux?: Record<string, unknown>;
-  error?: string;
-  errorDetail?: { message: string };
-}
+import type { JsonMessage } from '../protocol/json-message.ts';
+
+export type { JsonMessage };
 
 export type Progress = (message: JsonMessage) => void;
 
