@@ -83,18 +83,18 @@ export function imagesBackend(d: ImageBackendDeps): ImagesBackend {
     },
     history: (ref) => imageHistory(images, images.resolve(ref)),
     importTarball: async (source, request) => {
-      const image = await importRootfs(images, source, {
+      const image = await images.transfer(() => importRootfs(images, source, {
         ...(request.reference ? { reference: request.reference } : {}),
         config: parseChanges(request.changes),
         ...(request.message ? { message: request.message } : {}),
         ...(request.platform ? { platform: parsePlatform(request.platform) } : {}),
-      });
+      }));
       emit('import', image.id, request.reference ? normalizeReference(request.reference) : image.id);
       return image.id;
     },
     pull: async ({ reference, platform, credentials, signal }, progress) => {
       const config = d.config();
-      const result = await pullImage(images, {
+      const result = await images.transfer(() => pullImage(images, {
         reference,
         ...(platform ? { platform } : {}),
         ...(credentials ? { credentials } : {}),
@@ -102,14 +102,14 @@ export function imagesBackend(d: ImageBackendDeps): ImagesBackend {
         maxConcurrentDownloads: config.maxConcurrentDownloads,
         progress,
         signal,
-      });
+      }));
       const name = result.tag ?? result.repoDigest;
       emit('pull', result.image.id, name);
       progress({ status: `Status: ${result.updated ? 'Downloaded newer image' : 'Image is up to date'} for ${name}` });
     },
     push: async ({ name, tag, credentials, signal }, progress) => {
       const config = d.config();
-      const pushed = await pushImage(images, {
+      const pushed = await images.transfer(() => pushImage(images, {
         name,
         ...(tag ? { tag } : {}),
         ...(credentials ? { credentials } : {}),
@@ -117,16 +117,16 @@ export function imagesBackend(d: ImageBackendDeps): ImagesBackend {
         maxConcurrentUploads: config.maxConcurrentUploads,
         progress,
         signal,
-      });
+      }));
       for (const p of pushed) emit('push', images.resolve(`${name.replace(/:[^/:]*$/, '')}:${p.tag}`).id, `${name.replace(/:[^/:]*$/, '')}:${p.tag}`);
     },
     load: async (source, progress) => {
-      const loaded = await loadArchive(images, source, (line) => progress({ stream: `${line}\n` }));
+      const loaded = await images.transfer(() => loadArchive(images, source, (line) => progress({ stream: `${line}\n` })));
       for (const l of loaded) emit('load', l.id, l.tags[0] ?? l.id);
     },
     save: async (names) => {
       const items = resolveSaveNames(images, names);
-      const archive = await saveImages(images, items, d.paths.tmpDir);
+      const archive = await images.transfer(() => saveImages(images, items, d.paths.tmpDir));
       for (const item of items) emit('save', item.image.id, item.tags[0] ?? item.image.id);
       return archive;
     },

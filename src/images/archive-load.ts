@@ -38,8 +38,6 @@ export async function loadArchive(images: ImageStore, source: Readable, onMessag
     throw invalidArgument('invalid archive: it has neither manifest.json (docker save) nor index.json (OCI image layout)');
   } finally {
     for (const release of releases) release();
-    // The archive's own files (manifest.json, index.json, ...) and whatever a failed load stored.
-    images.gc();
   }
 }
 

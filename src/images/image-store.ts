@@ -24,6 +24,7 @@ export class ImageStore {
   readonly #images = new Map<string, ImageRecord>();
   readonly #leases = new Map<string, number>();
   #loadFailures = 0;
+  #busy = 0;
 
   constructor(paths: DaemonPaths) {
     this.#paths = paths;
@@ -217,8 +218,24 @@ export class ImageStore {
     this.gc();
   }
 
-  /** Remove layers and blobs that no image and no lease refers to. */
+  /**
+   * Run a transfer (pull, push, load, import, save): while any runs, gc waits, so content a
+   * transfer has stored but not yet recorded (or is reading) is never taken; when the last one
+   * ends, gc runs, so a failed transfer leaves nothing behind.
+   */
+  async transfer<T>(work: () => Promise<T>): Promise<T> {
+    this.#busy++;
+    try {
+      return await work();
+    } finally {
+      this.#busy--;
+      if (this.#busy === 0) this.gc();
+    }
+  }
+
+  /** Remove layers and blobs that no image and no lease refers to (deferred while a transfer runs). */
   gc(): { layers: number; blobs: number } {
+    if (this.#busy > 0) return { layers: 0, blobs: 0 };
     const liveLayers = new Set<string>(this.#leases.keys());
     const liveBlobs = new Set<string>(this.#leases.keys());
     for (const image of this.#images.values()) {

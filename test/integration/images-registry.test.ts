@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
+import { ApiError } from '../../src/client/client.ts';
 import { busyboxTarball, TestDaemon } from './harness.ts';
 import { buildOciIndexLayout, buildOciLayout, OCI_MANIFEST, type BuiltImage, type LayerSpec } from './oci-builder.ts';
 import { startRegistry, type TestRegistry } from './registry.ts';
@@ -34,16 +35,29 @@ interface Run {
   stderr: string;
 }
 
+/** Commands get at most this long; one that hangs (e.g. a CLI prompt) is killed by its PID and fails the test. */
+const COMMAND_TIMEOUT_MS = 90_000;
+
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    const timer = setTimeout(() => {
+      stderr += `\n[test: ${cmd} ${args.join(' ')} did not finish within ${COMMAND_TIMEOUT_MS} ms; killed]`;
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+    }, COMMAND_TIMEOUT_MS);
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     child.stdin.end(input ?? '');
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -81,6 +95,24 @@ interface InspectedImage {
   RootFS: { Type: string; Layers: string[] };
 }
 
+/**
+ * POST /images/create without credentials, as a client that does not prompt would send it:
+ * the HTTP status and the error message, whether the daemon refused before streaming
+ * (status) or reported the failure in the progress stream (errorDetail).
+ */
+async function apiPull(daemon: TestDaemon, fromImage: string, tag: string): Promise<{ status: number; message: string }> {
+  try {
+    const res = await daemon.client.raw('POST', '/images/create', { query: { fromImage, tag } });
+    let body = '';
+    for await (const chunk of res) body += (chunk as Buffer).toString();
+    const errors = body.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { error?: string }).filter((m) => m.error);
+    return { status: res.statusCode ?? 0, message: errors.map((e) => e.error).join('; ') };
+  } catch (err) {
+    if (err instanceof ApiError) return { status: err.status, message: err.message };
+    throw err;
+  }
+}
+
 async function inspectImage(daemon: TestDaemon, ref: string): Promise<InspectedImage> {
   const out = await dockerOk(daemon, ['image', 'inspect', ref]);
   const list = JSON.parse(out) as InspectedImage[];
@@ -88,19 +120,19 @@ async function inspectImage(daemon: TestDaemon, ref: string): Promise<InspectedI
   return list[0]!;
 }
 
-/** Every file and directory below the data root's content/ and layers/ (relative paths, sorted). */
+/** The data root's blobs (every entry below content/) and unpacked layers (the entries of layers/), sorted. */
 function storeEntries(daemon: TestDaemon): string[] {
   const out: string[] = [];
-  const walk = (dir: string) => {
+  const walk = (dir: string, depth: number) => {
     if (!existsSync(dir)) return;
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       out.push(relative(daemon.dataRoot, path));
-      if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) walk(path);
+      if (depth > 1 && statSync(path, { throwIfNoEntry: false })?.isDirectory()) walk(path, depth - 1);
     }
   };
-  walk(join(daemon.dataRoot, 'content'));
-  walk(join(daemon.dataRoot, 'layers'));
+  walk(join(daemon.dataRoot, 'content'), 3);
+  walk(join(daemon.dataRoot, 'layers'), 1);
   return out.sort();
 }
 
@@ -114,6 +146,12 @@ async function startDaemon(): Promise<TestDaemon> {
     throw err;
   }
   return daemon;
+}
+
+/** Wait for all (so after() finds everything that did start), then throw the first failure. */
+async function settleAll(...promises: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 const sha256 = (bytes: Buffer | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -159,8 +197,8 @@ describe('berthd with a registry (no auth) and the docker CLI', () => {
   before(async () => {
     work = newWorkDir();
     three = buildOciLayout(join(work, 'three'), { tag: 'v1', layers: THREE_LAYERS, config: { Cmd: ['sh'], Labels: { 'test.berth': 'three' } } });
-    [daemon, registry] = await Promise.all([startDaemon(), startRegistry()]);
-    host = registry.host;
+    await settleAll(startDaemon().then((x) => (daemon = x)), startRegistry().then((x) => (registry = x)));
+    host = registry!.host;
     const digestFile = join(work, 'three.digest');
     await skopeoOk(['copy', '--dest-tls-verify=false', '--digestfile', digestFile, `oci:${join(work, 'three')}:v1`, `docker://${host}/test/three:v1`]);
     threeDigest = readFileSync(digestFile, 'utf8').trim();
@@ -347,8 +385,8 @@ describe('berthd with a token-auth registry and docker login', () => {
   before(async () => {
     work = newWorkDir();
     three = buildOciLayout(join(work, 'three'), { tag: 'v1', layers: THREE_LAYERS });
-    [daemon, registry] = await Promise.all([startDaemon(), startRegistry({ auth: 'token' })]);
-    await skopeoOk(['copy', '--dest-tls-verify=false', '--dest-creds', `${registry.username}:${registry.password}`, `oci:${join(work, 'three')}:v1`, `docker://${registry.host}/secure/three:v1`]);
+    await settleAll(startDaemon().then((x) => (daemon = x)), startRegistry({ auth: 'token' }).then((x) => (registry = x)));
+    await skopeoOk(['copy', '--dest-tls-verify=false', '--dest-creds', `${registry!.username}:${registry!.password}`, `oci:${join(work, 'three')}:v1`, `docker://${registry!.host}/secure/three:v1`]);
   });
 
   after(async () => {
@@ -361,9 +399,15 @@ describe('berthd with a token-auth registry and docker login', () => {
     const d = daemon!;
     const { host, username, password } = registry! as Required<TestRegistry>;
 
-    const anonymous = await docker(d, ['pull', `${host}/secure/three:v1`]);
-    assert.notEqual(anonymous.code, 0, 'an anonymous pull from a registry that requires auth fails');
-    assert.match(anonymous.stderr, /unauthorized|authentication required|denied/i);
+    // The daemon answers an anonymous pull with 401 and says why: Docker's contract, on which
+    // the CLI decides to ask for credentials.
+    const anonymous = await apiPull(d, `${host}/secure/three`, 'v1');
+    assert.equal(anonymous.status, 401, `anonymous pull: ${JSON.stringify(anonymous)}`);
+    assert.match(anonymous.message, /unauthorized|authentication required/i);
+    // The docker CLI then prompts "Login prior to pull"; an empty answer ends it with an error.
+    const anonymousCli = await docker(d, ['pull', `${host}/secure/three:v1`], '\n');
+    assert.notEqual(anonymousCli.code, 0, anonymousCli.stdout);
+    assert.match(anonymousCli.stdout, /Login prior to pull/);
     assert.equal((await dockerOk(d, ['images', '-q'])).trim(), '');
 
     const wrong = await docker(d, ['login', '-u', username, '--password-stdin', host], 'not-the-password\n');
@@ -395,11 +439,11 @@ describe('berthd with a token-auth registry and docker login', () => {
     assert.notEqual(anonInspect.code, 0);
 
     // A logout drops them again: pulls are refused.
-    await dockerOk(d, ['logout', host]);
+    assert.match(await dockerOk(d, ['logout', host]), /Removing login credentials/);
     await dockerOk(d, ['rmi', `${host}/secure/pushed:v2`]);
-    const afterLogout = await docker(d, ['pull', `${host}/secure/pushed:v2`]);
-    assert.notEqual(afterLogout.code, 0);
-    assert.match(afterLogout.stderr, /unauthorized|authentication required|denied/i);
+    const afterLogout = await apiPull(d, `${host}/secure/pushed`, 'v2');
+    assert.equal(afterLogout.status, 401, `pull after logout: ${JSON.stringify(afterLogout)}`);
+    assert.equal((await docker(d, ['image', 'inspect', `${host}/secure/pushed:v2`])).code, 1);
   });
 });
 
@@ -472,11 +516,14 @@ describe('berthd with a registry that lies about a layer', () => {
     assert.notEqual(pull.code, 0, `the pull must fail:\n${pull.stdout}`);
     assert.ok(pull.stderr.includes(image.layers[1]!.digest), `the error names the layer digest:\n${pull.stderr}`);
     assert.match(pull.stderr, /digest|verification/i);
-    assert.match(pull.stderr, /mismatch|did not match|does not match|verification failed/i);
+    assert.match(pull.stderr, /mismatch|did not match|does not match|failed verification|verification failed/i);
 
     assert.equal(await dockerOk(d, ['images', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']), imagesBefore, 'docker images is unchanged');
     assert.equal((await docker(d, ['image', 'inspect', `${host}/liar/image:v1`])).code, 1);
-    assert.deepEqual(storeEntries(d), storeBefore, 'content/ and layers/ hold nothing new (no half-written blob, no layer)');
+    const names = new Map<string, string>([[image.config.digest, 'the config'], [image.manifest.digest, 'the manifest'], ...image.layers.map((l, i) => [l.digest, `layer ${i + 1}`] as [string, string])]);
+    const added = storeEntries(d).filter((e) => !storeBefore.includes(e)).map((e) => `${e} (${names.get(`sha256:${e.split('/').at(-1)}`) ?? '?'})`);
+    assert.deepEqual(added, [], `content/ and layers/ hold nothing new after the failed pull (no blob, no half-written layer)\n--- berthd log (tail) ---\n${d.log().slice(-2000)}`);
+    assert.deepEqual(storeEntries(d), storeBefore);
   });
 });
 
