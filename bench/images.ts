@@ -120,6 +120,9 @@ try {
     `berth runs: ${berth.map(ms).join(', ')}; skopeo runs: ${skopeo.map(ms).join(', ')}${podman.length ? `; podman runs: ${podman.map(ms).join(', ')}` : ''}.`,
   );
   console.log(lines.join('\n'));
+} catch (err) {
+  console.error(`benchmark failed: ${(err as Error).stack ?? String(err)}\n--- berthd log (tail) ---\n${daemon.log().split('\n').slice(-30).join('\n')}`);
+  process.exitCode = 1;
 } finally {
   await daemon.cleanup().catch((err: unknown) => console.error('cleanup:', err));
   await registry.stop();

@@ -21,6 +21,9 @@ export interface ApiServerOptions {
 /** HTTP/1.1 over a unix socket, Docker Engine API paths, versioned (/v1.NN/...) or not. */
 export function createApiServer({ router, log, ready }: ApiServerOptions): Server {
   const server = createServer((req, res) => void dispatch(req, res, undefined));
+  // Longer than any client's idle keep-alive (Node's agent: 5 s, Go's: 90 s), so a client never
+  // sends a request on a connection the daemon is closing at that moment ("socket hang up").
+  server.keepAliveTimeout = 120_000;
   // Docker clients ask for `Connection: Upgrade, Upgrade: tcp` on attach and exec start.
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (head.length) socket.unshift(head);

@@ -82,15 +82,20 @@ export async function pullImage(images: ImageStore, options: PullOptions): Promi
         return true;
       });
       const downloads = limitedAll(needed, options.maxConcurrentDownloads, (layer) => download(images, client, ref.path, layer, options.progress));
-      // Unpacking goes in layer order as downloads complete; a failed download fails the pull.
-      const layerBlobs: LayerBlob[] = manifest.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size }));
-      const done = new Map<string, Promise<void>>(needed.map((layer, i) => [layer.digest, downloads[i]!]));
       for (const promise of downloads) promise.catch(() => undefined);
-      for (const layer of manifest.layers) await done.get(layer.digest);
-      const image = await unpackAndCommit(images, configBytes, layerBlobs, (blob, state) => {
-        if (state === 'unpacking') options.progress({ status: 'Extracting', progressDetail: {}, id: shortId(blob.digest) });
-        if (state === 'done') options.progress({ status: 'Pull complete', progressDetail: {}, id: shortId(blob.digest) });
-      });
+      const done = new Map<string, Promise<void>>(needed.map((layer, i) => [layer.digest, downloads[i]!]));
+      const layerBlobs: LayerBlob[] = manifest.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size }));
+      let image: ImageRecord;
+      try {
+        // Each layer is unpacked, in order, as soon as it and those below it are downloaded.
+        image = await unpackAndCommit(images, configBytes, layerBlobs, (blob, state) => {
+          if (state === 'unpacking') options.progress({ status: 'Extracting', progressDetail: {}, id: shortId(blob.digest) });
+          if (state === 'done') options.progress({ status: 'Pull complete', progressDetail: {}, id: shortId(blob.digest) });
+        }, (i) => done.get(manifest.layers[i]!.digest) ?? Promise.resolve());
+      } finally {
+        // A failed unpack must not leave downloads writing into the store.
+        await Promise.allSettled(downloads);
+      }
       for (const b of blobsToKeep) images.content.write(b.body, b.digest);
       const repoDigest = familiarDigested(ref, top.digest);
       images.addRepoDigest(image.id, repoDigest);

@@ -12,7 +12,14 @@ import { LAYER_MEDIA_TYPES, MediaTypes } from './media-types.ts';
  * that it hashes to the config's diff ID), then write the image record. Everything it
  * builds on is leased, so a concurrent delete cannot collect it half-way.
  */
-export async function unpackAndCommit(images: ImageStore, configBytes: Buffer, layerBlobs: LayerBlob[], onLayer?: (blob: LayerBlob, state: 'unpacking' | 'done' | 'exists') => void): Promise<ImageRecord> {
+export async function unpackAndCommit(
+  images: ImageStore,
+  configBytes: Buffer,
+  layerBlobs: LayerBlob[],
+  onLayer?: (blob: LayerBlob, state: 'unpacking' | 'done' | 'exists') => void,
+  /** Resolves when layer i's blob is stored (a pull unpacks each layer as soon as it is downloaded). */
+  ready: (i: number) => Promise<void> = async () => {},
+): Promise<ImageRecord> {
   const config = parseImageConfig(configBytes);
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== layerBlobs.length) throw invalidArgument(`image has ${layerBlobs.length} layers but its config lists ${diffIds.length} diff IDs`);
@@ -27,6 +34,7 @@ export async function unpackAndCommit(images: ImageStore, configBytes: Buffer, l
         onLayer?.(blob, 'exists');
         continue;
       }
+      await ready(i);
       onLayer?.(blob, 'unpacking');
       await images.layers.ensure(chain[i - 1], diffIds[i], blob, (dir) => unpackLayer(createReadStream(images.content.path(blob.digest)), dir));
       onLayer?.(blob, 'done');
