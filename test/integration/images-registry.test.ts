@@ -9,13 +9,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
 import { ApiError } from '../../src/client/client.ts';
-import { busyboxTarball, TestDaemon } from './harness.ts';
+import { busyboxTarball, TestDaemon, waitFor } from './harness.ts';
 import { buildOciIndexLayout, buildOciLayout, OCI_MANIFEST, type BuiltImage, type LayerSpec } from './oci-builder.ts';
 import { startRegistry, type TestRegistry } from './registry.ts';
 
@@ -527,3 +527,43 @@ describe('berthd with a registry that lies about a layer', () => {
   });
 });
 
+
+// ---- a daemon killed in the middle of a pull --------------------------------------------------
+
+describe('berthd killed while it pulls', () => {
+  let daemon: TestDaemon | undefined;
+  let registry: TestRegistry | undefined;
+  let work = '';
+
+  after(async () => {
+    await daemon?.cleanup();
+    await registry?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('a pull interrupted by SIGKILL leaves nothing that the restarted daemon trusts; the pull then completes', async () => {
+    work = newWorkDir();
+    // Base64 noise: gzip keeps most of it, so the download takes long enough to be interrupted.
+    const noise = (n: number) => randomBytes(n).toString('base64');
+    buildOciLayout(join(work, 'big'), { tag: 'v1', layers: [{ '/big/one': noise(24 << 20) }, { '/big/two': noise(24 << 20) }], config: { Cmd: ['sh'] } });
+    await settleAll(startDaemon().then((x) => (daemon = x)), startRegistry().then((x) => (registry = x)));
+    const d = daemon!;
+    const ref = `${registry!.host}/test/big:v1`;
+    await skopeoOk(['copy', '--dest-tls-verify=false', `oci:${join(work, 'big')}:v1`, `docker://${ref}`]);
+
+    const pulling = docker(d, ['pull', ref]);
+    await waitFor('the pull to be writing a blob', () => {
+      const tmp = join(d.dataRoot, 'tmp');
+      return existsSync(tmp) && readdirSync(tmp).some((n) => n.startsWith('blob-') && statSync(join(tmp, n), { throwIfNoEntry: false })?.size);
+    }, 60_000);
+    await d.stop('SIGKILL');
+    assert.notEqual((await pulling).code, 0, 'the client sees the pull fail');
+
+    await d.start();
+    assert.equal((await docker(d, ['image', 'inspect', ref])).code, 1, 'no image from the interrupted pull');
+    assert.deepEqual(storeEntries(d).filter((e) => e !== 'content/sha256'), [], 'no blob or layer left behind');
+    await dockerOk(d, ['pull', ref]);
+    const out = await dockerOk(d, ['run', '--rm', ref, 'sh', '-c', 'wc -c < /big/one; wc -c < /big/two']);
+    assert.equal(out, `${4 * Math.ceil((24 << 20) / 3)}\n${4 * Math.ceil((24 << 20) / 3)}\n`);
+  });
+});
