@@ -1,9 +1,10 @@
 /** dockerode (what Node services use) against a real berthd: lifecycle, streams and errors. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { newDaemon, sleep, type TestDaemon } from '../integration/harness.ts';
+import { startRegistry } from '../integration/registry.ts';
 
 async function setup(t: import('node:test').TestContext): Promise<{ daemon: TestDaemon; docker: Docker }> {
   const daemon = newDaemon(t, { liveRestore: true });
@@ -99,4 +100,36 @@ test('dockerode: errors carry Docker status codes', async (t) => {
   await assert.rejects(c.remove(), (err: { statusCode?: number }) => err.statusCode === 409);
   await assert.rejects(docker.getContainer('nope').kill(), (err: { statusCode?: number }) => err.statusCode === 404);
   await c.remove({ force: true });
+});
+
+test('dockerode: push to a registry with auth, pull back with progress, save and load', async (t) => {
+  const { docker } = await setup(t);
+  const registry = await startRegistry({ auth: 'htpasswd' });
+  t.after(() => registry.stop());
+  const authconfig = { username: registry.username!, password: registry.password!, serveraddress: registry.host };
+  const ref = `${registry.host}/dode/busybox:1`;
+  await docker.getImage('busybox').tag({ repo: `${registry.host}/dode/busybox`, tag: '1' });
+
+  const follow = (stream: NodeJS.ReadableStream) =>
+    new Promise<Array<{ status?: string; error?: string }>>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null, out: Array<{ status?: string }>) => (err ? reject(err) : resolve(out))));
+  const pushed = await follow(await docker.getImage(ref).push({ authconfig }));
+  assert.ok(pushed.some((m) => /^1: digest: sha256:[0-9a-f]{64} size: \d+$/.test(m.status ?? '')), JSON.stringify(pushed));
+  // Without credentials the registry refuses, and dockerode reports it.
+  const anonymous = await follow(await docker.getImage(ref).push({}));
+  assert.match(anonymous.at(-1)?.error ?? '', /unauthorized: authentication required/);
+
+  await docker.getImage(ref).remove();
+  const pulled = await follow(await docker.pull(ref, { authconfig }));
+  assert.ok(pulled.some((m) => m.status === `Status: Downloaded newer image for ${ref}`), JSON.stringify(pulled));
+  const image = await docker.getImage(ref).inspect();
+  assert.ok(image.RepoDigests.some((d) => d.startsWith(`${registry.host}/dode/busybox@sha256:`)));
+
+  // save → remove → load: the same image ID and tag come back.
+  const archive = await docker.getImage(ref).get();
+  const chunks: Buffer[] = [];
+  for await (const chunk of archive) chunks.push(chunk as Buffer);
+  await docker.getImage(ref).remove();
+  const loaded = await follow(await docker.loadImage(Readable.from([Buffer.concat(chunks)])));
+  assert.ok(JSON.stringify(loaded).includes(`Loaded image: ${ref}`), JSON.stringify(loaded));
+  assert.equal((await docker.getImage(ref).inspect()).Id, image.Id);
 });
