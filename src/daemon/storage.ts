@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, lstatSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative as relativePath } from 'node:path';
+import { applyLayerByCopy } from './layer-copy.ts';
 import { run } from '../lib/exec.ts';
 
 export type StorageDriver = 'overlay' | 'copy';
@@ -69,32 +70,4 @@ export async function isMountPoint(path: string): Promise<boolean> {
 function commonParent(dirs: readonly string[]): string | undefined {
   const parents = new Set(dirs.map((d) => dirname(dirname(d))));
   return parents.size === 1 ? [...parents][0] : undefined;
-}
-
-/**
- * Apply one overlay-format layer onto a plain directory: what the layer whites out or makes
- * opaque goes first, then its content is copied over, then its whiteout devices go.
- */
-export async function applyLayerByCopy(layer: string, target: string): Promise<void> {
-  const { stdout } = await run('getfattr', ['-R', '-P', '--absolute-names', '-m', '^trusted\\.overlay\\.opaque$', '-d', layer], { timeoutMs: 600_000 });
-  for (const line of stdout.split('\n')) {
-    if (!line.startsWith('# file: ')) continue;
-    const rel = relativePath(layer, line.slice('# file: '.length));
-    const dir = join(target, rel);
-    if (rel && existsSync(dir)) for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
-  }
-  const whiteouts = findWhiteouts(layer, '');
-  for (const rel of whiteouts) rmSync(join(target, rel), { recursive: true, force: true });
-  await run('cp', ['-a', `${layer}/.`, target], { timeoutMs: 600_000 });
-  for (const rel of whiteouts) rmSync(join(target, rel), { force: true });
-}
-
-function findWhiteouts(root: string, rel: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(join(root, rel), { withFileTypes: true })) {
-    const path = join(rel, entry.name);
-    if (entry.isDirectory()) out.push(...findWhiteouts(root, path));
-    else if (entry.isCharacterDevice() && lstatSync(join(root, path)).rdev === 0) out.push(path);
-  }
-  return out;
 }
