@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import * as tar from 'tar';
+import { readTar } from './tar-reader.ts';
+import { decompress } from './decompress.ts';
 import { EngineError, invalidArgument } from '../protocol/errors.ts';
 import type { LayerBlob } from '../protocol/records.ts';
 import { checkDigest, type Descriptor } from './content-store.ts';
@@ -41,53 +42,33 @@ export async function loadArchive(images: ImageStore, source: Readable, onMessag
   }
 }
 
+/**
+ * Read the archive entry by entry (berth's tar reader, as for layers): each regular file is
+ * stored in the content store as it streams by, links are remembered by name. Sequential, so a
+ * truncated archive or a client that goes away ends the read with an error, never a hang.
+ */
 async function readArchive(images: ImageStore, source: Readable, onBlob: (digest: string) => void): Promise<ArchiveFiles> {
   const files: ArchiveFiles['files'] = new Map();
   const symlinks: ArchiveFiles['symlinks'] = new Map();
-  const pending: Promise<void>[] = [];
-  let failure: Error | undefined;
-  const parser = new tar.Parser({
-    strict: true,
-    onReadEntry: (entry) => {
-      let path: string;
-      try {
-        path = archivePath(entry.path);
-      } catch (err) {
-        failure ??= err as Error;
-        entry.resume();
-        return;
-      }
-      if (entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile') {
-        const size = entry.size;
-        pending.push(images.content.ingest(Readable.from(entry), { size }).then((blob) => {
-          onBlob(blob.digest);
-          files.set(path, blob);
-        }, (err: unknown) => {
-          failure ??= EngineError.is(err) && /size mismatch/.test(err.message) ? invalidArgument(`invalid archive: ${path} is truncated`) : (err as Error);
-        }));
-      } else if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
-        symlinks.set(path, entry.type === 'Link' ? archivePath(entry.linkpath ?? '') : posix.join(posix.dirname(path), entry.linkpath ?? ''));
-        entry.resume();
-      } else {
-        entry.resume();
-      }
-    },
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    parser.on('end', resolve);
-    parser.on('error', reject);
-    parser.on('warn', (code: string, message: string) => reject(invalidArgument(`invalid archive: ${code}: ${message}`)));
-  });
-  source.on('error', (err) => parser.emit('error', err));
-  source.pipe(parser as unknown as NodeJS.WritableStream);
   try {
-    await done;
+    for await (const entry of readTar(decompress(source))) {
+      const path = archivePath(entry.path);
+      if (entry.kind === 'file') {
+        const blob = await images.content.ingest(Readable.from(entry.body), { size: entry.size });
+        onBlob(blob.digest);
+        files.set(path, blob);
+      } else if (entry.kind === 'symlink') {
+        symlinks.set(path, posix.join(posix.dirname(path), entry.linkpath));
+      } else if (entry.kind === 'hardlink') {
+        symlinks.set(path, archivePath(entry.linkpath));
+      }
+    }
   } catch (err) {
-    await Promise.allSettled(pending);
-    throw EngineError.is(err) ? err : invalidArgument(`invalid archive: ${(err as Error).message}`);
+    // Read the rest and drop it, so the client finishes sending and gets the error as an answer.
+    source.resume();
+    if (!EngineError.is(err)) throw invalidArgument(`invalid archive: ${(err as Error).message}`);
+    throw err.kind === 'InvalidArgument' ? invalidArgument(`invalid archive: ${err.message.replace(/^layer (archive|entry) ?/, '')}`) : err;
   }
-  await Promise.all(pending);
-  if (failure) throw EngineError.is(failure) ? failure : invalidArgument(`invalid archive: ${failure.message}`);
   if (files.size === 0) throw invalidArgument('invalid archive: it is empty or not a tar archive');
   return { files, symlinks };
 }

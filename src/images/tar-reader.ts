@@ -251,6 +251,8 @@ export async function* readTar(input: AsyncIterator<Buffer>): AsyncGenerator<Tar
 
     pending = true;
     if (code === 'x') {
+      // One extended header per entry, as Go reads them: chained ones replace, never accumulate.
+      pax = { xattrs: new Map() };
       parsePax(await readMeta(headerSize), pax);
       continue;
     }

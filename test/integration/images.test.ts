@@ -173,6 +173,19 @@ test('hostile or broken archives are refused with a clear error and leave the st
   const malformed = join(dir, 'malformed.tar');
   execFileSync('tar', ['-cf', malformed, '-C', malformedStage, '.']);
   cases.push(['malformed manifest.json', malformed, /not valid JSON/]);
+  // A hard link whose target is outside the archive (the archive itself, not a layer).
+  const linkStage = join(dir, 'hardlink');
+  mkdirSync(linkStage);
+  writeFileSync(join(linkStage, 'a'), 'a');
+  execFileSync('ln', [join(linkStage, 'a'), join(linkStage, 'b')]);
+  const hardlink = join(dir, 'hardlink.tar');
+  execFileSync('tar', ['-cPf', hardlink, '-C', linkStage, '--transform=s|^a$|../../outside|h', 'a', 'b']);
+  cases.push(['hard link out of the archive', hardlink, /points outside the archive/]);
+  // A gzip'd archive cut short (an interrupted download).
+  const cutGzip = join(dir, 'cut.tar.gz');
+  const gz = gzipSync(whole);
+  writeFileSync(cutGzip, gz.subarray(0, Math.floor(gz.length * 0.6)));
+  cases.push(['truncated gzip', cutGzip, /truncated|unexpected end|decompression failed|invalid archive/i]);
   // Not a tar at all.
   const garbage = join(dir, 'garbage.tar');
   writeFileSync(garbage, Buffer.alloc(4096, 0x41));
