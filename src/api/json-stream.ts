@@ -19,7 +19,7 @@ export class JsonMessageStream {
   }
 
   send = (message: JsonMessage): void => {
-    if (this.#res.destroyed) return;
+    if (this.#res.destroyed || this.#res.writableEnded) return;
     if (!this.#res.headersSent) this.#res.writeHead(200, { 'Content-Type': 'application/json' });
     this.#res.write(JSON.stringify(message) + '\r\n');
   };

@@ -10,7 +10,7 @@ import { loadArchive } from '../images/archive-load.ts';
 import { resolveSaveNames, saveImages } from '../images/archive-save.ts';
 import { pullImage } from '../images/pull.ts';
 import { pushImage } from '../images/push.ts';
-import { normalizeReference, registryHost, DEFAULT_DOMAIN } from '../images/reference.ts';
+import { familiarName, normalizeReference, parseReference, registryHost, DEFAULT_DOMAIN } from '../images/reference.ts';
 import { chainIds } from '../images/layer-store.ts';
 import { registryEndpoint } from '../images/registry/endpoint.ts';
 import { RegistryClient } from '../images/registry/registry-client.ts';
@@ -40,14 +40,21 @@ export function imagesBackend(d: ImageBackendDeps): ImagesBackend {
   const remove = (ref: string, force: boolean): Array<Record<string, string>> => {
     const image = images.resolve(ref);
     const tag = image.repoTags.find((t) => t === tryNormalize(ref));
-    // A tag of an image that has others: only that tag goes.
+    const digestRef = image.repoDigests.find((d) => d === tryDigestReference(ref));
+    const references = image.repoTags.length + image.repoDigests.length;
+    // A tag (or name@digest) of an image that has other references: only that reference goes.
     if (tag && image.repoTags.length > 1) {
       images.untag(image.id, tag);
       emit('untag', image.id, tag);
       return [{ Untagged: tag }];
     }
-    const repositories = new Set(image.repoTags.map((t) => t.slice(0, t.lastIndexOf(':'))));
-    if (!tag && !ref.includes('@') && repositories.size > 1 && !force) {
+    if (digestRef && references > 1) {
+      images.removeRepoDigest(image.id, digestRef);
+      emit('untag', image.id, digestRef);
+      return [{ Untagged: digestRef }];
+    }
+    // By ID, an image with several tags needs -f (Docker's "referenced in multiple repositories").
+    if (!tag && !digestRef && image.repoTags.length > 1 && !force) {
       throw conflict(`conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
     }
     const users = usersOf(image.id);
@@ -151,7 +158,8 @@ export function imagesBackend(d: ImageBackendDeps): ImagesBackend {
         if (usersOf(image.id).length > 0) continue;
         if (until && !until.every((t) => Date.parse(image.created) < t)) continue;
         if (!labelMatch(image)) continue;
-        deleted.push(...remove(image.id, false));
+        // Unused (no container), so forcing only skips the several-tags check, as Docker's prune does.
+        deleted.push(...remove(image.id, true));
       }
       const after = layerBytes();
       events.publish('image', 'prune', '', { reclaimed: String(before - after) });
@@ -166,6 +174,16 @@ export function imagesBackend(d: ImageBackendDeps): ImagesBackend {
       return { Status: 'Login Succeeded', IdentityToken: '' };
     },
   };
+}
+
+/** "name@sha256:…" in the familiar form the image records keep, or undefined. */
+function tryDigestReference(ref: string): string | undefined {
+  try {
+    const parsed = parseReference(ref);
+    return parsed.digest ? `${familiarName(parsed)}@${parsed.digest}` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function tryNormalize(ref: string): string | undefined {

@@ -204,6 +204,13 @@ export class ImageStore {
     this.#save(image);
   }
 
+  removeRepoDigest(id: string, repoDigest: string): void {
+    const image = this.#images.get(id);
+    if (!image) throw notFound(`No such image: ${id}`);
+    image.repoDigests = image.repoDigests.filter((d) => d !== repoDigest);
+    this.#save(image);
+  }
+
   untag(id: string, tag: string): void {
     const image = this.#images.get(id);
     if (!image) throw notFound(`No such image: ${id}`);

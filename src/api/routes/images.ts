@@ -61,8 +61,7 @@ export function imageRoutes(router: Router, backend: ImagesBackend): void {
         return;
       }
       if (!fromImage) throw invalidArgument('fromImage or fromSrc is required');
-      // Docker sends the digest in `tag` for name@digest pulls.
-      const reference = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
+      const reference = withTag(fromImage, tag);
       const credentials = registryAuth(req);
       await stream.run(() => backend.pull({ reference, platform, credentials, signal }, stream.send));
     })
@@ -97,6 +96,16 @@ export function imageRoutes(router: Router, backend: ImagesBackend): void {
 async function sendTar(res: import('node:http').ServerResponse, archive: Readable): Promise<void> {
   res.writeHead(200, { 'Content-Type': 'application/x-tar' });
   await pipeline(archive, res).catch(() => res.destroy());
+}
+
+/**
+ * fromImage + tag as Docker combines them: the tag parameter (a tag, or a digest for
+ * name@digest pulls) replaces whatever tag fromImage carries.
+ */
+function withTag(fromImage: string, tag: string | undefined): string {
+  if (!tag) return fromImage;
+  const name = fromImage.includes('@') ? fromImage.slice(0, fromImage.indexOf('@')) : fromImage.lastIndexOf(':') > fromImage.lastIndexOf('/') ? fromImage.slice(0, fromImage.lastIndexOf(':')) : fromImage;
+  return tag.startsWith('sha256:') ? `${name}@${tag}` : `${name}:${tag}`;
 }
 
 /** X-Registry-Auth: base64url JSON credentials from the client, as the docker CLI sends them. */

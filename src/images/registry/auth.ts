@@ -170,7 +170,7 @@ export async function fetchToken(req: TokenRequest): Promise<string> {
   } catch (err) {
     throw networkError(err, `token service ${url.host} is unavailable: ${init.method} ${url.origin}${url.pathname}`);
   }
-  const text = await res.text().catch(() => '');
+  const text = await errorText(res);
   if (!res.ok) {
     const reason = tokenErrorText(text) ?? `${res.status} ${res.statusText}`.trim();
     if (res.status === 401 || res.status === 403) {
@@ -305,4 +305,20 @@ function tokenLifetimeMs(token: string): number {
   } catch {
     return fallback;
   }
+}
+
+/** An error body, read up to 64 KiB: enough for the registry's `errors`, never a whole blob. */
+export async function errorText(res: Response): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of res.body ?? []) {
+      chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      length += chunk.length;
+      if (length >= 64 * 1024) break;
+    }
+  } catch {
+    /* what arrived is enough */
+  }
+  return Buffer.concat(chunks).subarray(0, 64 * 1024).toString('utf8');
 }

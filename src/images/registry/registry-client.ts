@@ -11,7 +11,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { EngineError } from '../../protocol/errors.ts';
-import { mergeScopes, networkError, RegistryAuth, repositoryScope, type RegistryCredentials } from './auth.ts';
+import { errorText, mergeScopes, networkError, RegistryAuth, repositoryScope, type RegistryCredentials } from './auth.ts';
 
 export type { RegistryCredentials } from './auth.ts';
 
@@ -284,7 +284,8 @@ export class RegistryClient {
     let extraScopes: string[] = [];
     for (let attempt = 0; ; attempt++) {
       const scopes = [...options.scopes, ...extraScopes];
-      const authorization = await this.#auth.authorization(scopes);
+      // Credentials go only to the registry itself, never to another host an upload Location names.
+      const authorization = url.origin === new URL(this.#base).origin ? await this.#auth.authorization(scopes) : undefined;
       const headers: Record<string, string> = { 'User-Agent': this.#userAgent, ...options.headers };
       if (authorization !== undefined) headers.Authorization = authorization;
       const init: RequestInit & { duplex?: 'half' } = { method: options.method, headers, redirect: 'follow' };
@@ -316,7 +317,7 @@ export class RegistryClient {
 
   /** The EngineError for an unexpected response, text taken from the registry's `errors` body like Docker does. */
   async #fail(res: Response, context: FailContext): Promise<EngineError> {
-    const text = await res.text().catch(() => '');
+    const text = await errorText(res);
     const registryError = parseRegistryError(text);
     const status = res.status;
     let message = registryError?.text;
@@ -483,3 +484,4 @@ async function discard(res: Response): Promise<void> {
     await res.body?.cancel();
   } catch { /* already consumed or errored */ }
 }
+
