@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { notFound } from '../protocol/errors.ts';
 import { migrateImageRecord, type ImageRecord, type LayerBlob } from '../protocol/records.ts';
 import { readJsonIfExists, removeDirAtomic, sweepLeftovers, writeJsonAtomic } from '../lib/atomic-file.ts';
@@ -24,7 +24,6 @@ export class ImageStore {
   readonly #images = new Map<string, ImageRecord>();
   readonly #leases = new Map<string, number>();
   #loadFailures = 0;
-  #busy = 0;
 
   constructor(paths: DaemonPaths) {
     this.#paths = paths;
@@ -60,7 +59,8 @@ export class ImageStore {
   #adoptLegacy(image: ImageRecord): void {
     const diffId = image.diffIds[0];
     if (image.diffIds.length !== 1 || diffId === undefined) throw new Error('a berth 0.1 image has exactly one layer');
-    this.layers.adopt({ schemaVersion: 1, chainId: diffId, diffId, size: image.size, dir: this.#paths.legacyImageRootfs(image.id) });
+    const legacyDir = this.#paths.legacyImageRootfs(image.id);
+    if (existsSync(legacyDir)) this.layers.adopt({ schemaVersion: 1, chainId: diffId, diffId, size: image.size, dir: legacyDir });
     const config = legacyConfigBytes(image);
     if (sha256(config) === image.id) this.content.write(config);
     writeJsonAtomic(this.#paths.imageRecord(image.id), image);
@@ -226,23 +226,20 @@ export class ImageStore {
   }
 
   /**
-   * Run a transfer (pull, push, load, import, save): while any runs, gc waits, so content a
-   * transfer has stored but not yet recorded (or is reading) is never taken; when the last one
-   * ends, gc runs, so a failed transfer leaves nothing behind.
+   * Run a transfer (pull, push, load, import, save), then collect what it left unused, so a
+   * failed transfer keeps nothing. While it runs, whatever it stored or reads is leased: every
+   * blob and layer is leased in the same synchronous step that makes it visible, or before.
    */
   async transfer<T>(work: () => Promise<T>): Promise<T> {
-    this.#busy++;
     try {
       return await work();
     } finally {
-      this.#busy--;
-      if (this.#busy === 0) this.gc();
+      this.gc();
     }
   }
 
-  /** Remove layers and blobs that no image and no lease refers to (deferred while a transfer runs). */
+  /** Remove layers and blobs that no image and no lease refers to. */
   gc(): { layers: number; blobs: number } {
-    if (this.#busy > 0) return { layers: 0, blobs: 0 };
     const liveLayers = new Set<string>(this.#leases.keys());
     const liveBlobs = new Set<string>(this.#leases.keys());
     for (const image of this.#images.values()) {

@@ -55,8 +55,16 @@ export class LayerStore {
       if (name.startsWith('.')) continue;
       try {
         const record = readJsonIfExists<LayerRecord>(join(this.#root, name, 'layer.json'));
-        if (record?.schemaVersion === 1 && record.chainId === `sha256:${name}`) this.#layers.set(record.chainId, record);
-        else rmSync(join(this.#root, name), { recursive: true, force: true });
+        if (record?.schemaVersion === 1 && record.chainId === `sha256:${name}`) {
+          // An adoption that moved the directory but did not live to rewrite the record.
+          if (record.dir && !existsSync(record.dir) && existsSync(join(this.#root, name, 'diff'))) {
+            delete record.dir;
+            writeJsonAtomic(join(this.#root, name, 'layer.json'), record);
+          }
+          this.#layers.set(record.chainId, record);
+        } else {
+          rmSync(join(this.#root, name), { recursive: true, force: true });
+        }
       } catch (err) {
         log.error({ layer: name, err }, 'cannot read layer record; skipping it');
       }
@@ -96,7 +104,10 @@ export class LayerStore {
    */
   async ensure(parent: string | undefined, diffId: string | undefined, blob: LayerBlob, unpack: (dir: string) => Promise<{ diffId: string; size: number }>): Promise<LayerRecord> {
     const known = diffId === undefined ? undefined : this.#layers.get(chainIdOf(parent, diffId));
-    if (known) return known;
+    if (known) {
+      this.attachBlob(known.chainId, blob);
+      return known;
+    }
     const key = diffId === undefined ? randomBytes(8).toString('hex') : chainIdOf(parent, diffId);
     return this.#unpacking.run(key, async () => {
       const again = diffId === undefined ? undefined : this.#layers.get(chainIdOf(parent, diffId));
@@ -109,7 +120,10 @@ export class LayerStore {
         if (diffId !== undefined && result.diffId !== diffId) throw invalidArgument(`layer content does not match its diff ID: expected ${diffId}, got ${result.diffId}`);
         const chainId = chainIdOf(parent, result.diffId);
         const existing = this.#layers.get(chainId);
-        if (existing) return existing;
+        if (existing) {
+          this.attachBlob(chainId, blob);
+          return existing;
+        }
         const record: LayerRecord = { schemaVersion: 1, chainId, diffId: result.diffId, ...(parent ? { parent } : {}), size: result.size, blob };
         writeJsonAtomic(join(staging, 'layer.json'), record);
         const target = join(this.#root, chainId.slice('sha256:'.length));
@@ -123,13 +137,30 @@ export class LayerStore {
     });
   }
 
-  /** Register a layer unpacked elsewhere by an older berth (its directory stays where it is). */
-  adopt(record: LayerRecord): void {
-    if (this.#layers.has(record.chainId)) return;
+  /**
+   * Take over a layer that an older berth unpacked elsewhere: its directory moves to
+   * layers/<chain>/diff (a running container's overlay keeps working: the kernel holds the
+   * lower directory itself, not its name). The record names the old place first, so a crash
+   * in between loses nothing (see load). Returns false when the layer is here already.
+   */
+  adopt(record: LayerRecord & { dir: string }): boolean {
+    if (this.#layers.has(record.chainId)) return false;
     const dir = join(this.#root, record.chainId.slice('sha256:'.length));
     mkdirSync(dir, { recursive: true });
     writeJsonAtomic(join(dir, 'layer.json'), record);
-    this.#layers.set(record.chainId, record);
+    renameSync(record.dir, join(dir, 'diff'));
+    const { dir: _old, ...moved } = record;
+    writeJsonAtomic(join(dir, 'layer.json'), moved);
+    this.#layers.set(moved.chainId, moved);
+    return true;
+  }
+
+  /** Record the archive a layer came from, for a layer that had none (adopted from berth 0.1). */
+  attachBlob(chainId: string, blob: LayerBlob): void {
+    const layer = this.#layers.get(chainId);
+    if (!layer || layer.blob) return;
+    layer.blob = blob;
+    writeJsonAtomic(join(this.#root, chainId.slice('sha256:'.length), 'layer.json'), layer);
   }
 
   remove(chainId: string): void {

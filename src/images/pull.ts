@@ -43,7 +43,10 @@ export async function pullImage(images: ImageStore, options: PullOptions): Promi
   const tagOrDigest = ref.digest ?? ref.tag ?? 'latest';
   const tag = ref.digest ? undefined : familiarTagged(ref);
   const endpoint = registryEndpoint(ref.domain, options.insecureRegistries);
-  const client = new RegistryClient({ host: endpoint.host, insecure: endpoint.insecure, ...(options.credentials ? { credentials: options.credentials } : {}), userAgent: 'berth/0.2', ...(options.signal ? { signal: options.signal } : {}) });
+  // The first failure stops the other downloads (and the client going away stops them all).
+  const cancel = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal;
+  const client = new RegistryClient({ host: endpoint.host, insecure: endpoint.insecure, ...(options.credentials ? { credentials: options.credentials } : {}), userAgent: 'berth/0.2', signal });
   const wanted = options.platform ? parsePlatform(options.platform) : hostPlatform();
 
   const top = await client.getManifest(ref.path, tagOrDigest, ACCEPT);
@@ -62,10 +65,11 @@ export async function pullImage(images: ImageStore, options: PullOptions): Promi
   options.progress({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag ?? 'latest' });
 
   if (manifest.config.size > MAX_CONFIG_BYTES) throw notFound(`image config of ${name} is too large (${manifest.config.size} bytes)`);
-  const configStream = await client.fetchBlob(ref.path, manifest.config.digest, manifest.config.size);
-  const configBlob = await images.content.ingest(configStream, { digest: manifest.config.digest, size: manifest.config.size });
-  const releaseConfig = images.lease([configBlob.digest, ...blobsToKeep.map((b) => b.digest)]);
+  // Leased before it is stored, so no gc can take it between its arrival and the image record.
+  const releaseConfig = images.lease([manifest.config.digest, ...blobsToKeep.map((b) => b.digest)]);
   try {
+    const configStream = await client.fetchBlob(ref.path, manifest.config.digest, manifest.config.size);
+    const configBlob = await images.content.ingest(configStream, { digest: manifest.config.digest, size: manifest.config.size });
     const configBytes = images.content.read(configBlob.digest);
     const config = parseImageConfig(configBytes);
     if (config.rootfs.diff_ids.length !== manifest.layers.length) throw notFound(`image ${name}: the manifest has ${manifest.layers.length} layers but the config lists ${config.rootfs.diff_ids.length}`);
@@ -74,7 +78,8 @@ export async function pullImage(images: ImageStore, options: PullOptions): Promi
     try {
       const previous = tag ? images.find(tag)?.id : undefined;
       const needed = manifest.layers.filter((layer, i) => {
-        if (images.layers.has(chain[i]!)) {
+        // Unpacked already — but a layer adopted from berth 0.1 still needs its archive for save and push.
+        if (images.layers.get(chain[i]!)?.blob) {
           options.progress({ status: 'Already exists', progressDetail: {}, id: shortId(layer.digest) });
           return false;
         }
@@ -92,8 +97,11 @@ export async function pullImage(images: ImageStore, options: PullOptions): Promi
           if (state === 'unpacking') options.progress({ status: 'Extracting', progressDetail: {}, id: shortId(blob.digest) });
           if (state === 'done') options.progress({ status: 'Pull complete', progressDetail: {}, id: shortId(blob.digest) });
         }, (i) => done.get(manifest.layers[i]!.digest) ?? Promise.resolve());
+      } catch (err) {
+        cancel.abort();
+        throw err;
       } finally {
-        // A failed unpack must not leave downloads writing into the store.
+        // A failed pull must not leave downloads writing into the store.
         await Promise.allSettled(downloads);
       }
       for (const b of blobsToKeep) images.content.write(b.body, b.digest);

@@ -67,13 +67,20 @@ async function pushTag(images: ImageStore, client: RegistryClient, ref: ImageRef
   for (const blob of [...blobs].reverse()) options.progress({ status: 'Preparing', progressDetail: {}, id: shortId(blob.digest) });
   const uploads = [...new Map(blobs.map((b) => [b.digest, b])).values()];
   let next = 0;
+  let failure: unknown;
+  // Workers stop taking blobs after the first failure; the push ends once all have stopped.
   const worker = async () => {
-    while (next < uploads.length) {
+    while (next < uploads.length && failure === undefined) {
       const blob = uploads[next++]!;
-      await pushBlob(images, client, ref, blob, mountSources, options.progress);
+      try {
+        await pushBlob(images, client, ref, blob, mountSources, options.progress);
+      } catch (err) {
+        failure ??= err;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.maxConcurrentUploads, uploads.length) }, worker));
+  if (failure !== undefined) throw failure;
   const configBytes = images.configBytes(image);
   if (!(await client.hasBlob(ref.path, image.id))) {
     await client.uploadBlob(ref.path, createReadStream(images.content.path(image.id)), image.id);

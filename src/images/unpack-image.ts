@@ -31,6 +31,8 @@ export async function unpackAndCommit(
   try {
     for (const [i, blob] of layerBlobs.entries()) {
       if (images.layers.has(chain[i]!)) {
+        // A layer adopted from berth 0.1 has no archive yet: this one, if it came, becomes it.
+        if (images.content.has(blob.digest)) images.layers.attachBlob(chain[i]!, blob);
         onLayer?.(blob, 'exists');
         continue;
       }

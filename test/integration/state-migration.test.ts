@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { newDaemon, busyboxTarball, ROOT } from './harness.ts';
@@ -41,4 +41,12 @@ test('a data root written by berth 0.1.0 is read by the current daemon', async (
   assert.equal((await daemon.client.json<{ ExitCode: number }>('GET', `/exec/${exec.Id}/json`)).ExitCode, 0);
   await daemon.client.removeContainer('old2', true);
   assert.equal((await daemon.client.listContainers({ all: true })).length, 1);
+
+  // The 0.1 image's one rootfs became a layer of the layer store (moved, not copied).
+  const image = await daemon.client.inspectImage('busybox') as { Id: string; RootFS: { Layers: string[] } };
+  const layer = image.RootFS.Layers[0]!.slice('sha256:'.length);
+  assert.equal(existsSync(join(daemon.dataRoot, 'layers', layer, 'diff', 'bin', 'busybox')), true);
+  assert.equal(existsSync(join(daemon.dataRoot, 'images', image.Id.slice('sha256:'.length), 'rootfs')), false);
+  // berth 0.1 kept no layer archive: save says so (until a pull or load brings the same layer).
+  assert.match((await daemon.cli(['save', '-o', join(daemon.root, 'old.tar'), 'busybox'])).stderr, /not kept \(imported by berth 0\.1\)/);
 });
