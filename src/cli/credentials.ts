@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
+import { CliExit } from './context.ts';
 
 const DOCKER_HUB = 'https://index.docker.io/v1/';
 
@@ -24,13 +25,20 @@ function configPath(): string {
   return join(configDir(), 'config.json');
 }
 
+/** The config file; a missing one is empty, an unreadable one an error (never overwritten). */
 function readConfig(): ConfigFile {
+  let text: string;
   try {
-    const doc = JSON.parse(readFileSync(configPath(), 'utf8')) as unknown;
-    return typeof doc === 'object' && doc !== null ? (doc as ConfigFile) : {};
-  } catch {
-    return {};
+    text = readFileSync(configPath(), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new CliExit(1, `cannot read ${configPath()}: ${(err as Error).message}`);
   }
+  try {
+    const doc = JSON.parse(text) as unknown;
+    if (typeof doc === 'object' && doc !== null && !Array.isArray(doc)) return doc as ConfigFile;
+  } catch { /* reported below */ }
+  throw new CliExit(1, `${configPath()} is not a JSON object; fix or remove it`);
 }
 
 /** The key docker uses for a registry: Docker Hub's legacy URL, else host[:port]. */
@@ -71,6 +79,7 @@ export function registryAuthHeader(server: string): string {
   if (entry?.auth) {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
+    if (colon < 0) throw new CliExit(1, `the stored credentials for ${registryKey(server)} are malformed; run berth login again`);
     body = { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), serveraddress: registryKey(server) };
   } else if (entry?.identitytoken) {
     body = { identitytoken: entry.identitytoken, serveraddress: registryKey(server) };

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { notFound } from '../protocol/errors.ts';
 import { migrateImageRecord, type ImageRecord, type LayerBlob } from '../protocol/records.ts';
 import { readJsonIfExists, removeDirAtomic, sweepLeftovers, writeJsonAtomic } from '../lib/atomic-file.ts';
@@ -34,6 +35,7 @@ export class ImageStore {
   load(log: Logger): void {
     mkdirSync(this.#paths.imagesDir, { recursive: true });
     sweepLeftovers(this.#paths.imagesDir);
+    sweepLeftovers(join(this.#paths.contentDir, 'sha256'));
     this.layers.load(log);
     for (const entry of readdirSync(this.#paths.imagesDir)) {
       if (entry.startsWith('.')) continue;
