@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative as relativePath } from 'node:path';
 import { applyLayerByCopy } from './layer-copy.ts';
 import { run } from '../lib/exec.ts';
@@ -45,14 +45,15 @@ export class RootfsStorage {
     if (await isMountPoint(target)) return;
     mkdirSync(upper, { recursive: true });
     mkdirSync(work, { recursive: true });
-    // The mount options must fit in a page: with many layers, name them relative to their common parent.
+    // The mount options must fit in a page (4 KiB): with many layers, name each by a short link
+    // in their common parent (l/<26 hex> → ../<chain>/diff, as overlay2 does), ~30 bytes a layer.
     const absolute = `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}`;
     const parent = commonParent(lowers);
     if (absolute.length < 3800 || parent === undefined) {
       await run('mount', ['-t', 'overlay', 'overlay', '-o', absolute, target]);
     } else {
-      const relative = lowers.map((l) => relativePath(parent, l)).join(':');
-      await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${relative},upperdir=${upper},workdir=${work}`, target], { cwd: parent });
+      const short = lowers.map((l) => shortLink(parent, l)).join(':');
+      await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${short},upperdir=${upper},workdir=${work}`, target], { cwd: parent });
     }
   }
 
@@ -65,6 +66,19 @@ export class RootfsStorage {
 export async function isMountPoint(path: string): Promise<boolean> {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
   return mounts.split('\n').some((line) => line.split(' ')[4] === path);
+}
+
+/** `l/<first 26 characters of the layer's directory name>` in `parent`, made if missing. */
+function shortLink(parent: string, lower: string): string {
+  const rel = relativePath(parent, lower);
+  const link = join('l', rel.split('/')[0]!.slice(0, 26));
+  mkdirSync(join(parent, 'l'), { recursive: true });
+  try {
+    symlinkSync(join('..', rel), join(parent, link));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return link;
 }
 
 function commonParent(dirs: readonly string[]): string | undefined {

@@ -22,6 +22,9 @@ export interface LayerRecord {
 }
 
 /** ChainID as the OCI image spec defines it: one ID for a layer and everything below it. */
+/** Where the storage driver keeps short names of layer directories for long overlay mounts. */
+const SHORT_LINKS = 'l';
+
 export function chainIdOf(parent: string | undefined, diffId: string): string {
   return parent === undefined ? diffId : sha256(`${parent} ${diffId}`);
 }
@@ -52,7 +55,7 @@ export class LayerStore {
     mkdirSync(this.#root, { recursive: true });
     sweepLeftovers(this.#root);
     for (const name of readdirSync(this.#root)) {
-      if (name.startsWith('.')) continue;
+      if (name.startsWith('.') || name === SHORT_LINKS) continue;
       try {
         const record = readJsonIfExists<LayerRecord>(join(this.#root, name, 'layer.json'));
         if (record?.schemaVersion === 1 && record.chainId === `sha256:${name}`) {

@@ -140,6 +140,16 @@ test('images that share a base layer share its unpacked copy; it goes with the l
   assert.deepEqual(layers(), []);
 });
 
+test('an image of 80 layers mounts (short layer names keep the overlay options within a page) and every layer counts', async (t) => {
+  const dir = tempDir(t);
+  const daemon = newDaemon(t);
+  await daemon.start();
+  const layers = Array.from({ length: 79 }, (_, i) => layerTar(dir, `many${i}`, { [`layers/${i}`]: `${i}\n` }));
+  const result = await load(daemon, dockerArchive(dir, 'many:1', layers));
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(await runOutput(daemon, 'many:1', 'ls /layers | wc -l; cat /layers/0 /layers/78'), '79\n0\n78\n');
+});
+
 test('hostile or broken archives are refused with a clear error and leave the store as it was', async (t) => {
   const dir = tempDir(t);
   const daemon = newDaemon(t);
