@@ -567,3 +567,30 @@ describe('berthd killed while it pulls', () => {
     assert.equal(out, `${4 * Math.ceil((24 << 20) / 3)}\n${4 * Math.ceil((24 << 20) / 3)}\n`);
   });
 });
+
+// ---- HTTPS: an insecure registry speaking TLS with a certificate nobody trusts ----------------
+
+describe('berthd with a registry that serves HTTPS', () => {
+  let daemon: TestDaemon | undefined;
+  let registry: TestRegistry | undefined;
+
+  after(async () => {
+    await daemon?.cleanup();
+    await registry?.stop();
+  });
+
+  test('a loopback registry on HTTPS is used over HTTPS (certificate not checked, as Docker does for insecure registries)', async () => {
+    await settleAll(startDaemon().then((x) => (daemon = x)), startRegistry({ tls: true }).then((x) => (registry = x)));
+    const d = daemon!;
+    const ref = `${registry!.host}/tls/busybox:1`;
+    await dockerOk(d, ['import', busyboxTarball(), ref]);
+    const pushed = await dockerOk(d, ['push', ref]);
+    assert.match(pushed, /1: digest: sha256:[0-9a-f]{64}/);
+    // skopeo reads it back over HTTPS: the registry really has it.
+    const inspected = JSON.parse(await skopeoOk(['inspect', '--tls-verify=false', `docker://${ref}`])) as { Layers: string[] };
+    assert.equal(inspected.Layers.length, 1);
+    await dockerOk(d, ['rmi', ref]);
+    await dockerOk(d, ['pull', ref]);
+    assert.equal(await dockerOk(d, ['run', '--rm', ref, 'echo', 'over-tls']), 'over-tls\n');
+  });
+});

@@ -14,6 +14,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { createPrivateKey, randomBytes, sign, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 
 export interface TestRegistry {
   /** "127.0.0.1:PORT" */
@@ -28,6 +29,8 @@ export interface TestRegistry {
 
 export interface StartRegistryOptions {
   auth?: 'none' | 'htpasswd' | 'token';
+  /** Serve HTTPS with a throwaway self-signed certificate (no CA trusts it). */
+  tls?: boolean;
 }
 
 const REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -111,6 +114,14 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
 
     const port = await freePort();
     const host = `127.0.0.1:${port}`;
+    let tlsConfig = '';
+    if (opts.tls) {
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+        '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'), '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2',
+      ], { stdio: ['ignore', 'ignore', 'pipe'] });
+      tlsConfig = `  tls:\n    certificate: ${join(dir, 'tls.crt')}\n    key: ${join(dir, 'tls.key')}`;
+    }
     const config = [
       'version: 0.1',
       'log:',
@@ -128,6 +139,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       'http:',
       `  addr: ${host}`,
       `  secret: ${randomBytes(16).toString('hex')}`,
+      tlsConfig,
       authConfig,
     ].join('\n');
     writeFileSync(join(dir, 'config.yml'), config);
@@ -137,7 +149,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     closeSync(logFd);
     entry.child = child;
     live.add(entry);
-    await waitReady(host, child, logPath);
+    await waitReady(host, child, logPath, Boolean(opts.tls));
 
     const registry: TestRegistry = { host, stop };
     if (auth !== 'none') {
@@ -152,7 +164,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
   }
 }
 
-async function waitReady(host: string, child: ChildProcess, logPath: string): Promise<void> {
+async function waitReady(host: string, child: ChildProcess, logPath: string, tls: boolean): Promise<void> {
   const deadline = Date.now() + 15_000;
   let exited = false;
   child.once('exit', () => {
@@ -163,6 +175,17 @@ async function waitReady(host: string, child: ChildProcess, logPath: string): Pr
       throw new Error(`docker-registry exited during startup (code ${child.exitCode}):\n${readLog(logPath)}`);
     }
     try {
+      if (tls) {
+        // Any TLS answer will do: the certificate is not trusted here, on purpose.
+        await new Promise<void>((resolve, reject) => {
+          const socket = tlsConnect({ host: '127.0.0.1', port: Number(host.split(':')[1]), rejectUnauthorized: false }, () => {
+            socket.destroy();
+            resolve();
+          });
+          socket.once('error', reject);
+        });
+        return;
+      }
       const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
       await res.body?.cancel();
       if (res.status === 200 || res.status === 401) return;

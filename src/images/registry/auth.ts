@@ -308,7 +308,7 @@ function tokenLifetimeMs(token: string): number {
 }
 
 /** An error body, read up to 64 KiB: enough for the registry's `errors`, never a whole blob. */
-export async function errorText(res: Response): Promise<string> {
+export async function errorText(res: { body: AsyncIterable<Uint8Array> | null }): Promise<string> {
   const chunks: Buffer[] = [];
   let length = 0;
   try {

@@ -11,6 +11,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { EngineError } from '../../protocol/errors.ts';
+import { Agent, fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
 import { errorText, mergeScopes, networkError, RegistryAuth, repositoryScope, type RegistryCredentials } from './auth.ts';
 
 export type { RegistryCredentials } from './auth.ts';
@@ -67,7 +68,10 @@ interface FailContext {
 
 export class RegistryClient {
   readonly host: string;
-  readonly #base: string;
+  #base: string;
+  /** Insecure registries: HTTPS without certificate checks is tried first, then plain HTTP (Docker's order). */
+  #probe: Promise<void> | undefined;
+  #dispatcher: Dispatcher | undefined;
   readonly #userAgent: string;
   readonly #signal: AbortSignal | undefined;
   readonly #auth: RegistryAuth;
@@ -77,10 +81,24 @@ export class RegistryClient {
       throw new EngineError('InvalidArgument', `invalid registry host ${JSON.stringify(options.host)}`);
     }
     this.host = options.host;
-    this.#base = `${options.insecure ? 'http' : 'https'}://${options.host}`;
+    this.#base = `https://${options.host}`;
+    if (options.insecure) this.#probe = this.#chooseScheme();
     this.#userAgent = options.userAgent ?? 'berth';
     this.#signal = options.signal;
     this.#auth = new RegistryAuth(options.credentials, this.#userAgent, options.signal);
+  }
+
+  /** HTTPS if the registry speaks TLS at all (any certificate), else HTTP. */
+  async #chooseScheme(): Promise<void> {
+    const lax = new Agent({ connect: { rejectUnauthorized: false } });
+    try {
+      const res = await fetch(`https://${this.host}/v2/`, { method: 'GET', headers: { 'User-Agent': this.#userAgent }, dispatcher: lax, ...(this.#signal ? { signal: this.#signal } : {}) });
+      await discard(res);
+      this.#dispatcher = lax;
+    } catch {
+      this.#base = `http://${this.host}`;
+      await lax.close().catch(() => undefined);
+    }
   }
 
   /** GET /v2/ with credentials: resolves if they are accepted (for `login`), throws EngineError otherwise. */
@@ -279,6 +297,7 @@ export class RegistryClient {
    * be replayed, so they rely on an earlier request (the upload POST) having authenticated.
    */
   async #send(options: SendOptions): Promise<Response> {
+    await this.#probe;
     const url = typeof options.url === 'string' && options.url.startsWith('/') ? new URL(options.url, this.#base) : new URL(options.url);
     const replayable = options.body === undefined || typeof options.body === 'string' || Buffer.isBuffer(options.body);
     let extraScopes: string[] = [];
@@ -288,7 +307,7 @@ export class RegistryClient {
       const authorization = url.origin === new URL(this.#base).origin ? await this.#auth.authorization(scopes) : undefined;
       const headers: Record<string, string> = { 'User-Agent': this.#userAgent, ...options.headers };
       if (authorization !== undefined) headers.Authorization = authorization;
-      const init: RequestInit & { duplex?: 'half' } = { method: options.method, headers, redirect: 'follow' };
+      const init: RequestInit & { duplex?: 'half' } = { method: options.method, headers, redirect: 'follow', ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}) };
       // Buffers are valid bodies at run time; the DOM-style typing only wants ArrayBuffer-backed views.
       if (options.body !== undefined) init.body = options.body as NonNullable<RequestInit['body']>;
       if (!replayable) init.duplex = 'half';
