@@ -8,7 +8,8 @@ missing=()
 # attr: setfattr for overlay opaque directories and layer xattrs; docker-registry and skopeo:
 # the local registry and the independent image producer that the image tests use.
 for pkg in crun runc busybox-static attr docker-registry skopeo; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  # "install ok installed" only: a removed package whose config files remain also has a status.
+  [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
