@@ -13,7 +13,8 @@ import { pushImage } from '../images/push.ts';
 import { familiarName, normalizeReference, parseReference, registryHost, DEFAULT_DOMAIN } from '../images/reference.ts';
 import { chainIds } from '../images/layer-store.ts';
 import { registryEndpoint } from '../images/registry/endpoint.ts';
-import { RegistryClient } from '../images/registry/registry-client.ts';
+import { RegistryClient, type RegistryCredentials } from '../images/registry/registry-client.ts';
+import type { Progress } from '../images/progress.ts';
 import type { ContainerService } from './containers/container-service.ts';
 import type { EventBus } from './events.ts';
 import type { DaemonConfig } from './config.ts';
@@ -76,6 +77,14 @@ export function imagesBackend(d: ImageBackendDeps): ImagesBackend {
     return [...untagged, { Deleted: image.id }];
   };
 
+  /** What every registry transfer takes: who we are, where plain HTTP is allowed, where progress goes. */
+  const registryAccess = (credentials: RegistryCredentials | undefined, signal: AbortSignal, progress: Progress) => ({
+    ...(credentials ? { credentials } : {}),
+    insecureRegistries: d.config().insecureRegistries,
+    progress,
+    signal,
+  });
+
   return {
     list: ({ all, filters: raw }) => {
       void all;
@@ -100,32 +109,24 @@ export function imagesBackend(d: ImageBackendDeps): ImagesBackend {
       return image.id;
     },
     pull: async ({ reference, platform, credentials, signal }, progress) => {
-      const config = d.config();
       const result = await images.transfer(() => pullImage(images, {
+        ...registryAccess(credentials, signal, progress),
         reference,
         ...(platform ? { platform } : {}),
-        ...(credentials ? { credentials } : {}),
-        insecureRegistries: config.insecureRegistries,
-        maxConcurrentDownloads: config.maxConcurrentDownloads,
-        progress,
-        signal,
+        maxConcurrentDownloads: d.config().maxConcurrentDownloads,
       }));
       const name = result.tag ?? result.repoDigest;
       emit('pull', result.image.id, name);
       progress({ status: `Status: ${result.updated ? 'Downloaded newer image' : 'Image is up to date'} for ${name}` });
     },
     push: async ({ name, tag, credentials, signal }, progress) => {
-      const config = d.config();
       const pushed = await images.transfer(() => pushImage(images, {
+        ...registryAccess(credentials, signal, progress),
         name,
         ...(tag ? { tag } : {}),
-        ...(credentials ? { credentials } : {}),
-        insecureRegistries: config.insecureRegistries,
-        maxConcurrentUploads: config.maxConcurrentUploads,
-        progress,
-        signal,
+        maxConcurrentUploads: d.config().maxConcurrentUploads,
       }));
-      for (const p of pushed) emit('push', images.resolve(`${name.replace(/:[^/:]*$/, '')}:${p.tag}`).id, `${name.replace(/:[^/:]*$/, '')}:${p.tag}`);
+      for (const p of pushed) emit('push', p.imageId, p.reference);
     },
     load: async (source, progress) => {
       const loaded = await images.transfer(() => loadArchive(images, source, (line) => progress({ stream: `${line}\n` })));

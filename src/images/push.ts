@@ -22,6 +22,9 @@ export interface PushOptions {
 }
 
 export interface PushedTag {
+  /** name:tag, familiar form. */
+  reference: string;
+  imageId: string;
   tag: string;
   digest: string;
   size: number;
@@ -98,7 +101,7 @@ async function pushTag(images: ImageStore, client: RegistryClient, ref: ImageRef
   images.addRepoDigest(image.id, familiarDigested(ref, digest));
   options.progress({ status: `${tag}: digest: ${digest} size: ${body.length}` });
   options.progress({ progressDetail: {}, aux: { Tag: tag, Digest: digest, Size: body.length } });
-  return { tag, digest, size: body.length };
+  return { reference: `${familiarName(ref)}:${tag}`, imageId: image.id, tag, digest, size: body.length };
 }
 
 async function pushBlob(images: ImageStore, client: RegistryClient, ref: ImageReference, blob: LayerBlob, mountSources: ImageReference[], progress: Progress): Promise<void> {
