@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
@@ -592,5 +592,38 @@ describe('berthd with a registry that serves HTTPS', () => {
     await dockerOk(d, ['rmi', ref]);
     await dockerOk(d, ['pull', ref]);
     assert.equal(await dockerOk(d, ['run', '--rm', ref, 'echo', 'over-tls']), 'over-tls\n');
+  });
+});
+
+// ---- certs.d: a registry that wants a client certificate --------------------------------------
+
+describe('berthd with a registry that requires a client certificate (certs.d)', () => {
+  let daemon: TestDaemon | undefined;
+  let registry: TestRegistry | undefined;
+  let certs = '';
+
+  after(async () => {
+    await daemon?.cleanup();
+    await registry?.stop();
+    if (certs) rmSync(certs, { recursive: true, force: true });
+  });
+
+  test('the client certificate in <certs.d>/<host:port>/ is presented; without it the registry refuses', async () => {
+    certs = newWorkDir();
+    daemon = new TestDaemon(mkdtempSync('/tmp/bt-'), { env: { BERTH_CERTS_DIR: certs } });
+    await settleAll(daemon.start(), startRegistry({ tls: true, clientCertificates: true }).then((x) => (registry = x)));
+    const d = daemon;
+    const ref = `${registry!.host}/mtls/busybox:1`;
+    await dockerOk(d, ['import', busyboxTarball(), ref]);
+    const refused = await docker(d, ['push', ref]);
+    assert.notEqual(refused.code, 0, `without a client certificate the push fails:\n${refused.stdout}`);
+    const hostDir = join(certs, registry!.host);
+    mkdirSync(hostDir, { recursive: true });
+    writeFileSync(join(hostDir, 'client.cert'), registry!.client!.cert);
+    writeFileSync(join(hostDir, 'client.key'), registry!.client!.key);
+    assert.match(await dockerOk(d, ['push', ref]), /1: digest: sha256:[0-9a-f]{64}/);
+    await dockerOk(d, ['rmi', ref]);
+    await dockerOk(d, ['pull', ref]);
+    assert.equal(await dockerOk(d, ['run', '--rm', ref, 'echo', 'mtls']), 'mtls\n');
   });
 });

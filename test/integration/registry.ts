@@ -24,6 +24,8 @@ export interface TestRegistry {
   password?: string;
   /** Token auth only: a refresh token the token server accepts (grant_type=refresh_token). */
   identitytoken?: string;
+  /** clientCertificates only: a client certificate and key (PEM) the registry accepts. */
+  client?: { cert: string; key: string };
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,8 @@ export interface StartRegistryOptions {
   auth?: 'none' | 'htpasswd' | 'token';
   /** Serve HTTPS with a throwaway self-signed certificate (no CA trusts it). */
   tls?: boolean;
+  /** With tls: require a client certificate signed by a throwaway CA (see TestRegistry.client). */
+  clientCertificates?: boolean;
 }
 
 const REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -121,6 +125,13 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
         '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'), '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2',
       ], { stdio: ['ignore', 'ignore', 'pipe'] });
       tlsConfig = `  tls:\n    certificate: ${join(dir, 'tls.crt')}\n    key: ${join(dir, 'tls.key')}`;
+      if (opts.clientCertificates) {
+        const ssl = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+        ssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'), '-subj', '/CN=berth-test-client-ca', '-days', '2']);
+        ssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'client.key'), '-out', join(dir, 'client.csr'), '-subj', '/CN=berth-test-client']);
+        ssl(['x509', '-req', '-in', join(dir, 'client.csr'), '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-out', join(dir, 'client.cert'), '-days', '2']);
+        tlsConfig += `\n    clientcas:\n      - ${join(dir, 'ca.crt')}`;
+      }
     }
     const config = [
       'version: 0.1',
@@ -157,6 +168,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       registry.password = TEST_PASSWORD;
     }
     if (auth === 'token') registry.identitytoken = TEST_REFRESH_TOKEN;
+    if (opts.clientCertificates) registry.client = { cert: readFileSync(join(dir, 'client.cert'), 'utf8'), key: readFileSync(join(dir, 'client.key'), 'utf8') };
     return registry;
   } catch (err) {
     await stop();

@@ -12,6 +12,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { EngineError } from '../../protocol/errors.ts';
 import { Agent, fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
+import { connectOptions, registryTls, type RegistryTls } from './certs.ts';
 import { errorText, mergeScopes, networkError, RegistryAuth, repositoryScope, type RegistryCredentials } from './auth.ts';
 
 export type { RegistryCredentials } from './auth.ts';
@@ -19,8 +20,10 @@ export type { RegistryCredentials } from './auth.ts';
 export interface RegistryClientOptions {
   /** Registry host and optional port, e.g. "127.0.0.1:5000" or "registry-1.docker.io". */
   host: string;
-  /** Plain http instead of https. */
+  /** Loopback or listed in insecure-registries: HTTPS without certificate checks, else plain HTTP. */
   insecure: boolean;
+  /** CAs and client certificate for this registry (certs.d); default: read from certsDir(). */
+  tls?: RegistryTls | undefined;
   credentials?: RegistryCredentials;
   userAgent?: string;
   signal?: AbortSignal;
@@ -82,15 +85,17 @@ export class RegistryClient {
     }
     this.host = options.host;
     this.#base = `https://${options.host}`;
-    if (options.insecure) this.#probe = this.#chooseScheme();
+    const tls = 'tls' in options ? options.tls : registryTls(options.host);
+    if (options.insecure) this.#probe = this.#chooseScheme(tls);
+    else if (tls) this.#dispatcher = new Agent({ connect: connectOptions(tls, true) });
     this.#userAgent = options.userAgent ?? 'berth';
     this.#signal = options.signal;
     this.#auth = new RegistryAuth(options.credentials, this.#userAgent, options.signal);
   }
 
   /** HTTPS if the registry speaks TLS at all (any certificate), else HTTP. */
-  async #chooseScheme(): Promise<void> {
-    const lax = new Agent({ connect: { rejectUnauthorized: false } });
+  async #chooseScheme(tls: RegistryTls | undefined): Promise<void> {
+    const lax = new Agent({ connect: connectOptions(tls, false) });
     try {
       const res = await fetch(`https://${this.host}/v2/`, { method: 'GET', headers: { 'User-Agent': this.#userAgent }, dispatcher: lax, ...(this.#signal ? { signal: this.#signal } : {}) });
       await discard(res);
