@@ -277,3 +277,35 @@ test('a daemon killed in the middle of a load leaves nothing that a restarted da
   assert.equal(result.code, 0, result.stderr);
   assert.equal(await runOutput(daemon, 'big:1', 'wc -c < /blob.bin'), `${48 * 1024 * 1024}\n`);
 });
+
+test('what a crash can leave of a delete or an unpack is cleaned at start, never trusted', async (t) => {
+  const dir = tempDir(t);
+  const daemon = newDaemon(t);
+  await daemon.start();
+  const loaded = await load(daemon, dockerArchive(dir, 'keep:1', [layerTar(dir, 'k', { 'keep.txt': 'kept\n' })]));
+  assert.equal(loaded.code, 0, loaded.stderr);
+  const gone = await load(daemon, dockerArchive(dir, 'gone:1', [layerTar(dir, 'g', { 'gone.txt': 'gone\n' })]));
+  assert.equal(gone.code, 0, gone.stderr);
+  const goneId = ((await daemon.client.inspectImage('gone:1')) as { Id: string }).Id.slice('sha256:'.length);
+  const goneLayers = ((await daemon.client.inspectImage('gone:1')) as { RootFS: { Layers: string[] } }).RootFS.Layers;
+  await daemon.stop('SIGKILL');
+
+  // A delete that removed the record but died before collecting the image's content.
+  rmSync(join(daemon.dataRoot, 'images', goneId), { recursive: true });
+  // A delete that died half-way through removing a directory (renamed aside first).
+  mkdirSync(join(daemon.dataRoot, 'images', `.${goneId}.deleting`, 'x'), { recursive: true });
+  // A layer directory without its record, and one whose record names another layer.
+  mkdirSync(join(daemon.dataRoot, 'layers', 'f'.repeat(64), 'diff'), { recursive: true });
+  mkdirSync(join(daemon.dataRoot, 'layers', 'e'.repeat(64), 'diff'), { recursive: true });
+  writeFileSync(join(daemon.dataRoot, 'layers', 'e'.repeat(64), 'layer.json'), JSON.stringify({ schemaVersion: 1, chainId: `sha256:${'d'.repeat(64)}`, diffId: `sha256:${'d'.repeat(64)}`, size: 1 }));
+  // A blob write that died before its rename.
+  writeFileSync(join(daemon.dataRoot, 'content', 'sha256', `.${'c'.repeat(64)}.123.456.tmp`), 'partial');
+
+  await daemon.start();
+  const state = storeState(daemon);
+  assert.equal(state.filter((e) => e.startsWith('image ')).length, 1, 'only the kept image');
+  for (const layer of goneLayers.slice(1)) assert.ok(!state.includes(`layer ${layer.slice(7)}`), 'the deleted image\'s own layer is gone');
+  assert.ok(!state.some((e) => e.includes('f'.repeat(64)) || e.includes('e'.repeat(64)) || e.includes('c'.repeat(64)) || e.includes('.deleting')), state.join('\n'));
+  assert.equal(await runOutput(daemon, 'keep:1', 'cat /keep.txt'), 'kept\n');
+  assert.equal((await daemon.cli(['image', 'inspect', 'gone:1'])).code, 1);
+});
