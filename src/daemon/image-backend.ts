@@ -10,7 +10,7 @@ import { loadArchive } from '../images/archive-load.ts';
 import { resolveSaveNames, saveImages } from '../images/archive-save.ts';
 import { pullImage } from '../images/pull.ts';
 import { pushImage } from '../images/push.ts';
-import { familiarName, normalizeReference, parseReference, registryHost, DEFAULT_DOMAIN } from '../images/reference.ts';
+import { familiarName, normalizeReference, parseReference, DEFAULT_DOMAIN } from '../images/reference.ts';
 import { chainIds } from '../images/layer-store.ts';
 import { registryEndpoint } from '../images/registry/endpoint.ts';
 import { RegistryClient, type RegistryCredentials } from '../images/registry/registry-client.ts';
@@ -91,7 +91,12 @@ export function imagesBackend(d: ImageBackendDeps): ImagesBackend {
       const filters = parseFilters(raw);
       validateFilterKeys(filters, LIST_FILTERS);
       const match = imageMatcher(images, filters);
-      return images.list().filter(match).sort((a, b) => b.created.localeCompare(a.created)).map((image) => imageSummary(image, usersOf(image.id).length));
+      const tagMatches = referenceMatcher(filters);
+      return images.list().filter(match).sort((a, b) => b.created.localeCompare(a.created)).map((image) => {
+        // As dockerd: with a reference filter, an image lists only the tags that matched it.
+        const summary = imageSummary(image, usersOf(image.id).length);
+        return tagMatches ? { ...summary, RepoTags: image.repoTags.filter(tagMatches) } : summary;
+      });
     },
     inspect: (ref) => {
       const image = images.resolve(ref);
@@ -169,9 +174,9 @@ export function imagesBackend(d: ImageBackendDeps): ImagesBackend {
     login: async (request) => {
       const server = request.serveraddress?.replace(/^https?:\/\//, '').replace(/\/.*$/, '') || DEFAULT_DOMAIN;
       const domain = server === 'index.docker.io' || server === 'registry-1.docker.io' ? DEFAULT_DOMAIN : server;
-      const endpoint = registryEndpoint(domain === DEFAULT_DOMAIN ? DEFAULT_DOMAIN : domain, d.config().insecureRegistries);
+      const endpoint = registryEndpoint(domain, d.config().insecureRegistries);
       const credentials = { ...(request.username ? { username: request.username } : {}), ...(request.password ? { password: request.password } : {}), ...(request.identitytoken ? { identitytoken: request.identitytoken } : {}), ...(request.registrytoken ? { registrytoken: request.registrytoken } : {}) };
-      await new RegistryClient({ host: endpoint.host ?? registryHost(domain), insecure: endpoint.insecure, credentials, userAgent: 'berth/0.2' }).ping();
+      await new RegistryClient({ host: endpoint.host, insecure: endpoint.insecure, credentials, userAgent: 'berth/0.2' }).ping();
       return { Status: 'Login Succeeded', IdentityToken: '' };
     },
   };
@@ -218,7 +223,7 @@ function imageMatcher(images: ImageStore, filters: Map<string, string[]>): (imag
   const before = filters.get('before')?.map(createdOf);
   const since = filters.get('since')?.map(createdOf);
   const until = filters.get('until')?.map(parseUntil);
-  const references = filters.get('reference')?.map(globToRegExp);
+  const tagMatches = referenceMatcher(filters);
   const labels = filters.get('label');
   return (image) => {
     if (dangling?.length && dangling.some((v) => (v === 'true' || v === '1') !== (image.repoTags.length === 0))) return false;
@@ -231,12 +236,16 @@ function imageMatcher(images: ImageStore, filters: Map<string, string[]>): (imag
       const value = image.config.Labels?.[eq < 0 ? l : l.slice(0, eq)];
       return eq < 0 ? value !== undefined : value === l.slice(eq + 1);
     })) return false;
-    if (references && !image.repoTags.some((t) => {
-      const name = t.slice(0, t.lastIndexOf(':'));
-      return references.some((r) => r.test(t) || r.test(name));
-    })) return false;
+    if (tagMatches && !image.repoTags.some(tagMatches)) return false;
     return true;
   };
+}
+
+/** The `reference` filter as a test of one name:tag (a glob on "name:tag" or on "name"), if given. */
+function referenceMatcher(filters: Map<string, string[]>): ((tag: string) => boolean) | undefined {
+  const patterns = filters.get('reference')?.map(globToRegExp);
+  if (!patterns) return undefined;
+  return (tag) => patterns.some((p) => p.test(tag) || p.test(tag.slice(0, tag.lastIndexOf(':'))));
 }
 
 /** `docker history`: the config's history, newest first, with each layer's size. */

@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { invalidArgument } from '../protocol/errors.ts';
 
-const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
-const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+export const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
 /** The source's bytes, decompressed if they start with gzip's or zstd's magic. */
 export async function* decompress(source: Readable): AsyncGenerator<Buffer> {

@@ -96,10 +96,6 @@ export class LayerStore {
     return [...chain].reverse().map((id) => this.diffDir(id));
   }
 
-  get root(): string {
-    return this.#root;
-  }
-
   /**
    * The layer `diffId` on top of `parent`, unpacked by `unpack` into an empty directory
    * unless it is here already. The unpacked content must hash to `diffId` (when known

@@ -24,7 +24,7 @@ export interface TarEntry {
   devmajor: number;
   devminor: number;
   xattrs: Map<string, Buffer>;
-  /** The entry's data; the reader skips whatever is left unread when asked for the next entry. */
+  /** The entry's data; the reader discards whatever is left unread when asked for the next entry. */
   body: AsyncIterable<Buffer>;
 }
 
@@ -84,7 +84,7 @@ class ByteReader {
     return out;
   }
 
-  async skip(n: number): Promise<void> {
+  async discard(n: number): Promise<void> {
     while (n > 0) n -= (await this.piece(n)).length;
   }
 
@@ -227,7 +227,7 @@ export async function* readTar(input: AsyncIterator<Buffer>): AsyncGenerator<Tar
     if (size > MAX_META_SIZE) throw invalidArgument(`layer archive has an oversized extended header ${where()}`);
     const data = await reader.read(size);
     if (data.length < size) throw truncated();
-    await reader.skip(padding(size));
+    await reader.discard(padding(size));
     return data;
   };
 
@@ -257,7 +257,7 @@ export async function* readTar(input: AsyncIterator<Buffer>): AsyncGenerator<Tar
       continue;
     }
     if (code === 'g') {
-      await reader.skip(headerSize + padding(headerSize)); // ignored, as Docker does
+      await reader.discard(headerSize + padding(headerSize)); // ignored, as Docker does
       continue;
     }
     if (code === 'L' || code === 'K') {
@@ -298,7 +298,7 @@ export async function* readTar(input: AsyncIterator<Buffer>): AsyncGenerator<Tar
       xattrs: pax.xattrs,
       body,
     };
-    await reader.skip(remaining + padding(size));
+    await reader.discard(remaining + padding(size));
     last = path;
     pax = { xattrs: new Map() };
     longPath = longLink = undefined;

@@ -5,6 +5,7 @@ import type { ImageStore } from './image-store.ts';
 import { parseImageConfig } from './image-config.ts';
 import { chainIds } from './layer-store.ts';
 import { unpackLayer } from './layer-unpack.ts';
+import { GZIP_MAGIC, ZSTD_MAGIC } from './decompress.ts';
 import { LAYER_MEDIA_TYPES, MediaTypes } from './media-types.ts';
 
 /**
@@ -56,7 +57,7 @@ export function sniffLayerMediaType(path: string): string {
   } finally {
     closeSync(fd);
   }
-  if (head[0] === 0x1f && head[1] === 0x8b) return MediaTypes.ociLayerGzip;
-  if (head.readUInt32BE(0) === 0x28b52ffd) return MediaTypes.ociLayerZstd;
+  if (head.subarray(0, 2).equals(GZIP_MAGIC)) return MediaTypes.ociLayerGzip;
+  if (head.equals(ZSTD_MAGIC)) return MediaTypes.ociLayerZstd;
   return MediaTypes.ociLayer;
 }

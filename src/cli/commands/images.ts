@@ -28,23 +28,9 @@ export const images: CommandFactory = (parent, cli, name) =>
       const filters = [...(o.filter ?? []), ...(repository ? [`reference=${repository}`] : [])];
       const list = await cli.client.listImages({ all: o.all, filters: filtersJson(filters) });
       const format = imagesFormat(o.format, { quiet: Boolean(o.quiet), digests: Boolean(o.digests) });
-      let rows = list.flatMap((i) => imageContexts(i, { trunc: o.trunc, digests: Boolean(o.digests), format }));
-      // berthd lists every image; the reference and dangling filters are applied here.
-      for (const filter of filters) {
-        const eq = filter.indexOf('=');
-        const key = filter.slice(0, eq);
-        const value = filter.slice(eq + 1);
-        if (key === 'reference') rows = rows.filter((r) => referenceMatches(value, String(r.Repository), String(r.Tag)));
-        if (key === 'dangling') rows = rows.filter((r) => (r.Repository === '<none>') === (value === 'true' || value === '1'));
-      }
+      const rows = list.flatMap((i) => imageContexts(i, { trunc: o.trunc, digests: Boolean(o.digests), format }));
       cli.out(formatRows(format, rows, IMAGES_DEFAULT_TABLE));
     });
-
-/** docker's reference filter: a pattern (path.Match) on "repo" or "repo:tag". */
-function referenceMatches(pattern: string, repo: string, tag: string): boolean {
-  const regex = new RegExp(`^${pattern.split('').map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('')}$`);
-  return pattern.includes(':') ? regex.test(`${repo}:${tag}`) : regex.test(repo);
-}
 
 export const tag: CommandFactory = (parent, cli, name) =>
   parent.command(name).description('Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE')
