@@ -16,6 +16,6 @@ if (problems.length) {
   process.exit(1);
 }
 
-const files = [...globSync('src/**/*.test.ts'), ...globSync('test/integration/*.test.ts'), ...globSync('test/conformance/*.test.ts')].sort();
+const files = [...globSync('src/**/*.test.ts'), ...globSync('test/integration/*.test.ts'), ...globSync('test/conformance/*.test.ts'), ...globSync('test/security/*.test.ts')].sort();
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=180000', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
