@@ -31,6 +31,8 @@ export function containerInspect(r: ContainerRecord, paths: ContainerPaths, imag
       StartedAt: r.state.StartedAt,
       FinishedAt: r.state.FinishedAt,
       ...(r.state.Health ? { Health: r.state.Health } : {}),
+      // berth's own: lines of the json-file log dropped since the last start because they could not be written.
+      LogDroppedLines: r.state.LogDroppedLines ?? 0,
     },
     Image: r.imageId,
     ResolvConfPath: paths.resolvConfPath,

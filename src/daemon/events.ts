@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
+import type { Logger } from '../lib/logger.ts';
 
 /** One event in Docker's /events shape. */
 export interface EngineEvent {
@@ -17,6 +18,7 @@ export interface EngineEvent {
 }
 
 const CAPACITY = 1024;
+const JOURNAL_WARN_INTERVAL_MS = 60_000;
 
 /**
  * Publishes engine events to subscribers and keeps the most recent ones for `since`
@@ -27,11 +29,16 @@ export class EventBus {
   readonly #recent: EngineEvent[] = [];
   readonly #emitter = new EventEmitter();
   readonly #journal: string | undefined;
+  readonly #log: Logger | undefined;
   #journalLines = 0;
+  /** Events published but not journaled since the last good write (a full disk). */
+  #missed = 0;
+  #lastWarn = 0;
 
-  constructor(journalPath?: string) {
+  constructor(journalPath?: string, log?: Logger) {
     this.#emitter.setMaxListeners(0);
     this.#journal = journalPath;
+    this.#log = log;
     if (journalPath && existsSync(journalPath)) {
       const lines = readFileSync(journalPath, 'utf8').split('\n').filter(Boolean);
       this.#journalLines = lines.length;
@@ -43,12 +50,36 @@ export class EventBus {
     }
   }
 
+  /**
+   * The journal follows the bus, never the other way round: an event whose append fails (a
+   * full disk) is still published, and the journal is rewritten from memory, gap included,
+   * at the next event that finds room. A state change is never undone or failed by it.
+   */
   #persist(event: EngineEvent): void {
     if (!this.#journal) return;
-    appendFileSync(this.#journal, JSON.stringify(event) + '\n');
-    if (++this.#journalLines > 2 * CAPACITY) {
-      writeFileAtomic(this.#journal, this.#recent.map((e) => JSON.stringify(e) + '\n').join(''));
-      this.#journalLines = this.#recent.length;
+    try {
+      if (this.#missed > 0 || this.#journalLines + 1 > 2 * CAPACITY) {
+        this.#rewrite(this.#journal);
+      } else {
+        appendFileSync(this.#journal, JSON.stringify(event) + '\n');
+        this.#journalLines++;
+      }
+    } catch (err) {
+      this.#missed++;
+      const now = Date.now();
+      if (now - this.#lastWarn >= JOURNAL_WARN_INTERVAL_MS) {
+        this.#lastWarn = now;
+        this.#log?.warn({ err, missedEvents: this.#missed }, 'cannot write the events journal; events are published and kept in memory, and the journal is rewritten once it can be');
+      }
+    }
+  }
+
+  #rewrite(journal: string): void {
+    writeFileAtomic(journal, this.#recent.map((e) => JSON.stringify(e) + '\n').join(''));
+    this.#journalLines = this.#recent.length;
+    if (this.#missed > 0) {
+      this.#log?.info({ missedEvents: this.#missed }, 'events journal written again');
+      this.#missed = 0;
     }
   }
 

@@ -100,11 +100,11 @@ async function main(): Promise<void> {
     cgroupVersion: mode,
   }, log);
 
-  const store = new ContainerStore(paths);
+  const store = new ContainerStore(paths, log);
   store.load(log);
   const images = new ImageStore(paths);
   images.load(log);
-  const events = new EventBus(join(paths.dataRoot, 'events.jsonl'));
+  const events = new EventBus(join(paths.dataRoot, 'events.jsonl'), log);
   const service = new ContainerService({
     events,
     paths,

@@ -56,6 +56,8 @@ export interface ContainerState {
   FinishedAt: string;
   OOMKilled: boolean;
   Health?: { Status: string; FailingStreak: number; Log: Array<{ Start: string; End: string; ExitCode: number; Output: string }> };
+  /** berth: json-file log lines the shim had to drop since the last start (a full disk). */
+  LogDroppedLines?: number;
 }
 
 /** Where a running container's shim lives; kept so a changed exec-root or runtime cannot orphan it. */

@@ -6,7 +6,7 @@
  */
 import type { SerializedError } from './errors.ts';
 
-export const SHIM_PROTOCOL_VERSION = '1.2';
+export const SHIM_PROTOCOL_VERSION = '1.3';
 
 /**
  * 1.1 added pause, resume and exec. `exec` turns its connection into a stream of Docker
@@ -14,6 +14,9 @@ export const SHIM_PROTOCOL_VERSION = '1.2';
  * JSON ExecExit; the shim then closes the connection.
  * 1.2 added restart policies applied by the shim (ShimConfig.restartPolicy), the `watch`
  * method, `kill` with `stop`, and restartCount/generation/history in ShimState.
+ * 1.3 added logDroppedLines/logWriteError in ShimState: lines of the json-file log the shim
+ * could not write (a full disk) are dropped and counted, and a change of the count bumps the
+ * generation (at most about once a second), so `watch` reports it. Absent from older shims.
  */
 export const EXEC_EXIT_FRAME = 4;
 
@@ -60,6 +63,10 @@ export interface ShimState {
   history?: RunRecord[];
   /** 1.2: the health check's state, when the container has one. */
   health?: HealthState;
+  /** 1.3: log lines dropped because they could not be written (ENOSPC, EDQUOT, EIO…), since the shim started. */
+  logDroppedLines?: number;
+  /** 1.3: the error of the last failed log write, while writes keep failing. */
+  logWriteError?: string;
 }
 
 export const RUN_HISTORY = 20;

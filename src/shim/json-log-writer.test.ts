@@ -162,3 +162,15 @@ test('nowRFC3339Nano is UTC with 9 fractional digits and tracks the wall clock',
   assert.ok(Math.abs(Date.parse(s) - Date.now()) < 1000);
   assert.ok(nowRFC3339Nano() >= s);
 });
+
+test('a line that cannot be written (ENOSPC) is dropped and counted, never thrown; the next one tries again', (t) => {
+  // /dev/full answers every write with ENOSPC, as a full disk does.
+  const errors: Array<string | undefined> = [];
+  const w = new JsonLogWriter({ path: '/dev/full', now: () => TIME, onWriteError: (err) => errors.push(err?.code) });
+  w.write('stdout', Buffer.from('one\ntwo\n'));
+  w.write('stderr', Buffer.from('three\n'));
+  w.flush();
+  assert.deepEqual(w.stats(), { droppedLines: 3, failing: 'ENOSPC: no space left on device, write' });
+  assert.deepEqual(errors, ['ENOSPC', 'ENOSPC', 'ENOSPC']);
+  w.close();
+});

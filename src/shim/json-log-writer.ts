@@ -15,6 +15,19 @@ export interface JsonLogWriterOptions {
   maxFiles?: number;
   /** RFC3339Nano timestamp provider, for tests. */
   now?: () => string;
+  /**
+   * Called when a line could not be written (ENOSPC, EDQUOT, EIO…) and was dropped, and again
+   * with `undefined` at the first line written after such a failure.
+   */
+  onWriteError?: (error: NodeJS.ErrnoException | undefined) => void;
+}
+
+/** What a full disk (or any write error) has cost the log so far. */
+export interface LogDropStats {
+  /** Lines dropped because they could not be written. */
+  droppedLines: number;
+  /** The error of the last failed write, while writes keep failing; undefined once one succeeds. */
+  failing: string | undefined;
 }
 
 /** Docker's copier reads 16 KiB at a time and emits a full buffer without newline as a partial entry. */
@@ -28,15 +41,20 @@ export class JsonLogWriter {
   readonly #maxFiles: number;
   readonly #now: () => string;
   readonly #pending: Record<Stream, Buffer | undefined> = { stdout: undefined, stderr: undefined };
+  readonly #onWriteError: ((error: NodeJS.ErrnoException | undefined) => void) | undefined;
+  /** -1 after a rotation could not reopen the file; the next line tries again. */
   #fd: number;
   #size: number;
   #closed = false;
+  #dropped = 0;
+  #failing: NodeJS.ErrnoException | undefined;
 
   constructor(opts: JsonLogWriterOptions) {
     this.#path = opts.path;
     this.#maxSize = opts.maxSize ?? 0;
     this.#maxFiles = Math.max(1, opts.maxFiles ?? 1);
     this.#now = opts.now ?? nowRFC3339Nano;
+    this.#onWriteError = opts.onWriteError;
     this.#fd = openSync(this.#path, 'a', FILE_MODE);
     this.#size = fstatSync(this.#fd).size;
   }
@@ -79,15 +97,52 @@ export class JsonLogWriter {
     if (this.#closed) return;
     this.flush();
     this.#closed = true;
-    closeSync(this.#fd);
+    if (this.#fd < 0) return;
+    try {
+      closeSync(this.#fd);
+    } catch { /* EIO on close: the lines it lost were counted or are lost to the kernel */ }
   }
 
+  stats(): LogDropStats {
+    return { droppedLines: this.#dropped, failing: this.#failing?.message };
+  }
+
+  /**
+   * A line that cannot be written (a full disk, a quota, an I/O error) is dropped and
+   * counted, never thrown: the shim must outlive its log. Every later line tries again, so
+   * writing resumes as soon as there is room.
+   */
   #emit(stream: Stream, bytes: Buffer, time: string): void {
     const entry = Buffer.from(JSON.stringify({ log: bytes.toString('utf8'), stream, time }) + '\n');
-    if (this.#maxSize > 0 && this.#size > 0 && this.#size + entry.length > this.#maxSize) this.#rotate();
+    let before = 0;
     let off = 0;
-    while (off < entry.length) off += writeSync(this.#fd, entry, off, entry.length - off);
-    this.#size += entry.length;
+    try {
+      if (this.#fd < 0) this.#reopen();
+      if (this.#maxSize > 0 && this.#size > 0 && this.#size + entry.length > this.#maxSize) this.#rotate();
+      before = this.#size;
+      while (off < entry.length) off += writeSync(this.#fd, entry, off, entry.length - off);
+      this.#size += entry.length;
+    } catch (err) {
+      // Keep the file made of whole entries: cut off the part of the line that did get written.
+      if (off > 0) {
+        try {
+          ftruncateSync(this.#fd, before);
+        } catch { /* the reader skips a torn line */ }
+      }
+      this.#dropped++;
+      this.#failing = err as NodeJS.ErrnoException;
+      this.#onWriteError?.(this.#failing);
+      return;
+    }
+    if (this.#failing) {
+      this.#failing = undefined;
+      this.#onWriteError?.(undefined);
+    }
+  }
+
+  #reopen(): void {
+    this.#fd = openSync(this.#path, 'a', FILE_MODE);
+    this.#size = fstatSync(this.#fd).size;
   }
 
   #rotate(): void {
@@ -108,8 +163,8 @@ export class JsonLogWriter {
         }
       }
     } finally {
-      this.#fd = openSync(this.#path, 'a', FILE_MODE);
-      this.#size = fstatSync(this.#fd).size;
+      this.#fd = -1;
+      this.#reopen();
     }
   }
 }

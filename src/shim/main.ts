@@ -17,7 +17,8 @@ import { writeJsonAtomic } from '../lib/atomic-file.ts';
 import { childEnv } from '../lib/exec.ts';
 import { readProcStat, isProcessAlive } from '../lib/proc.ts';
 import { deleteContainer, killContainer, lastRuntimeError, pauseContainer, resumeContainer, runArgs } from '../runtime/oci-runtime.ts';
-import { JsonLogWriter, nowRFC3339Nano } from './json-log-writer.ts';
+import { JsonLogWriter, nowRFC3339Nano, type LogDropStats } from './json-log-writer.ts';
+import { LogDropReporter } from './log-drop-reporter.ts';
 import { serveControlSocket, replyOn, TAKEN_OVER } from './control-server.ts';
 import { runExec, socketOutput } from './exec.ts';
 import { nextBackoff, shouldRestart } from './restart-policy.ts';
@@ -54,16 +55,31 @@ async function serve(config: ShimConfig): Promise<void> {
   };
   const runtimeLog = join(config.bundle, 'runtime.log');
   const pidFile = join(config.bundle, 'init.pid');
-  const logWriter = new JsonLogWriter({ path: config.logPath, maxSize: config.logMaxSize, maxFiles: config.logMaxFiles });
-
   const state: ShimState = { status: 'starting', pid: 0, pidStartTime: 0, startedAt: '', restartCount: 0, generation: 0, history: [] };
   let manuallyStopped = false;
   let cancelBackoff: (() => void) | undefined;
   const exitWaiters: Array<(exit: ExitRecord) => void> = [];
   const changeWaiters: Array<() => void> = [];
   const changed = () => {
+    const drops = logWriter.stats();
+    if (drops.droppedLines > 0) state.logDroppedLines = drops.droppedLines;
+    if (drops.failing) state.logWriteError = drops.failing;
+    else delete state.logWriteError;
     state.generation = (state.generation ?? 0) + 1;
     for (const wake of changeWaiters.splice(0)) wake();
+  };
+  const dropReporter: LogDropReporter = new LogDropReporter((): LogDropStats => logWriter.stats(), changed, log);
+  const logWriter: JsonLogWriter = new JsonLogWriter({ path: config.logPath, maxSize: config.logMaxSize, maxFiles: config.logMaxFiles, onWriteError: dropReporter.onWriteError });
+  /** exit.json is for a daemon that finds the shim gone; until it is written (a full disk), the exit lives in `state`. */
+  const persistExit = (exit: ExitRecord, retryMs = 0): void => {
+    try {
+      writeJsonAtomic(config.exitPath, exit);
+      if (retryMs) log('info', 'exit record written', { exitCode: exit.exitCode });
+    } catch (err) {
+      if (!retryMs) log('warn', 'cannot write the exit record; keeping the exit in memory and retrying', { exitCode: exit.exitCode, error: (err as Error).message });
+      const next = Math.min(Math.max(retryMs * 2, 100), 10_000);
+      setTimeout(() => persistExit(exit, next), next);
+    }
   };
 
   const execs = new Map<string, ExecStatus>();
@@ -215,7 +231,8 @@ async function serve(config: ShimConfig): Promise<void> {
     log('info', 'container exited', { exitCode: exit.exitCode, restart });
     if (!restart) {
       logWriter.close();
-      writeJsonAtomic(config.exitPath, exit);
+      dropReporter.stop();
+      persistExit(exit);
       state.exit = exit;
       state.status = 'exited';
       state.pid = 0;
@@ -238,7 +255,8 @@ async function serve(config: ShimConfig): Promise<void> {
     if (manuallyStopped) {
       // Stopped while waiting to restart: the last exit is the final one.
       logWriter.close();
-      writeJsonAtomic(config.exitPath, exit);
+      dropReporter.stop();
+      persistExit(exit);
       state.history = state.history.map((run, i, all) => (i === all.length - 1 ? { ...run, restarted: false } : run));
       state.exit = exit;
       state.status = 'exited';

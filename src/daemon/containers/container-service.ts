@@ -51,6 +51,7 @@ export class ContainerService {
   readonly #shims = new Map<string, ShimClient>();
   readonly #exitWaiters = new Map<string, Set<() => void>>();
   readonly #removeWaiters = new Map<string, Set<() => void>>();
+  readonly #dropWarnedAt = new Map<string, number>();
   #closing = false;
   readonly #orphans: Array<{ id: string; dataRoot: string; message: string; socketPath: string; bundle: string }> = [];
 
@@ -92,7 +93,11 @@ export class ContainerService {
       stoppedByUser: false,
       storageDriver: this.#d.storage.driver,
     };
-    this.#d.store.save(record);
+    try {
+      this.#d.store.save(record);
+    } catch (err) {
+      throw new EngineError('Internal', `cannot create container: ${EngineError.from(err).message}`, { cause: err });
+    }
     this.#emit('create', record);
     this.#d.log.info({ containerId: id, name: finalName }, 'container created');
     return { Id: id, Warnings: [] };
@@ -158,14 +163,17 @@ export class ContainerService {
       record.state = { ...record.state, Status: 'running', Pid: ready.state.pid, ExitCode: 0, Error: '', StartedAt: ready.state.startedAt, FinishedAt: ZERO_TIME, OOMKilled: false };
       if (ready.state.health) record.state.Health = ready.state.health;
       else delete record.state.Health;
+      if (ready.state.logDroppedLines) record.state.LogDroppedLines = ready.state.logDroppedLines;
+      else delete record.state.LogDroppedLines;
       record.stoppedByUser = false;
-      this.#d.store.save(record);
+      // The container runs now, whether or not its record can be written at once.
+      void this.#d.store.saveEventually(record);
       this.#emit('start', record, {}, ready.state.startedAt);
       this.#d.log.info({ containerId: record.id, pid: ready.state.pid, shimPid }, 'container started');
     } catch (err) {
       const message = EngineError.from(err).message;
       record.state = { ...record.state, Error: message, ExitCode: exitCodeForStartError(message) };
-      this.#d.store.save(record);
+      void this.#d.store.saveEventually(record);
       rmSync(paths.bundle(record.id), { recursive: true, force: true });
       await storage.unmount(paths.containerRootfs(record.id)).catch(() => undefined);
       throw err;
@@ -228,10 +236,22 @@ export class ContainerService {
       if (state.health.Status !== record.state.Health?.Status) this.#emit(`health_status: ${state.health.Status}`, record, {}, state.health.Log.at(-1)?.End);
       record.state = { ...record.state, Health: state.health };
     }
+    if ((state.logDroppedLines ?? 0) > (record.state.LogDroppedLines ?? 0)) {
+      record.state = { ...record.state, LogDroppedLines: state.logDroppedLines };
+      this.#warnDroppedLines(record, state.logWriteError);
+    }
     record.restartCount = (record.shim.restartCountAtLaunch ?? 0) + (state.restartCount ?? 0);
     record.shim.seenGeneration = state.generation ?? seen;
     // A reattach usually changes nothing: skip the fsync (restore of hundreds stays fast).
-    if (JSON.stringify(record) !== before) this.#d.store.save(record);
+    if (JSON.stringify(record) !== before) void this.#d.store.saveEventually(record);
+  }
+
+  /** At most one warning per container and minute: a full disk drops lines by the thousand. */
+  #warnDroppedLines(record: ContainerRecord, error: string | undefined): void {
+    const now = Date.now();
+    if (now - (this.#dropWarnedAt.get(record.id) ?? 0) < DROP_WARN_INTERVAL_MS) return;
+    this.#dropWarnedAt.set(record.id, now);
+    this.#d.log.warn({ containerId: record.id, droppedLines: record.state.LogDroppedLines, error }, 'container log lines dropped: the json-file log cannot be written');
   }
 
   /** Record an exit (the container's real code and time), release its resources, and let the shim go. */
@@ -249,20 +269,27 @@ export class ContainerService {
     };
     const shim = record.shim;
     delete record.shim;
-    this.#d.store.save(record);
+    this.#dropWarnedAt.delete(id);
+    const { written, persisted } = this.#d.store.saveEventually(record);
     this.#emit('die', record, { exitCode: String(exit.exitCode) }, exit.finishedAt);
     this.#d.log.info({ containerId: id, exitCode: exit.exitCode }, 'container exited');
     await this.#d.storage.unmount(this.#d.paths.containerRootfs(id)).catch((err: unknown) => this.#d.log.warn({ containerId: id, err }, 'cannot unmount rootfs'));
     this.#shims.delete(id);
-    if (client) {
-      await client.shutdown().catch(() => undefined);
-      client.close();
-    }
-    // A shim that did not take the acknowledgement (broken, or never reached) must not linger.
-    if (shim && shim.bootId === bootId() && !(await waitForProcessExit(shim.shimPid, shim.shimStartTime, client ? 1000 : 0))) {
-      try { process.kill(shim.shimPid, 'SIGKILL'); } catch { /* gone */ }
-    }
-    if (shim) rmSync(shim.socketPath, { force: true });
+    // Until the exit is on disk (a full disk can delay it), the shim is what remembers it
+    // for a daemon that restarts meanwhile: it is let go only after the record is written.
+    const release = async () => {
+      if (client) {
+        await client.shutdown().catch(() => undefined);
+        client.close();
+      }
+      // A shim that did not take the acknowledgement (broken, or never reached) must not linger.
+      if (shim && shim.bootId === bootId() && !(await waitForProcessExit(shim.shimPid, shim.shimStartTime, client ? 1000 : 0))) {
+        try { process.kill(shim.shimPid, 'SIGKILL'); } catch { /* gone */ }
+      }
+      if (shim) rmSync(shim.socketPath, { force: true });
+    };
+    if (written) await release();
+    else void persisted.then(release).catch((err: unknown) => this.#d.log.warn({ containerId: id, err }, 'cannot let the shim go'));
     rmSync(this.#d.paths.bundle(id), { recursive: true, force: true });
     this.#notifyExit(id);
     if (record.hostConfig.AutoRemove) await this.#removeRecord(record);
@@ -382,7 +409,7 @@ export class ContainerService {
     else await client.resume();
     assertTransition(record.id, record.state.Status, paused ? 'paused' : 'running');
     record.state = { ...record.state, Status: paused ? 'paused' : 'running' };
-    this.#d.store.save(record);
+    void this.#d.store.saveEventually(record);
     this.#emit(paused ? 'pause' : 'unpause', record);
   }
 
@@ -702,6 +729,8 @@ export class ContainerService {
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+const DROP_WARN_INTERVAL_MS = 60_000;
 
 /** Containers reattached at once during restore. */
 const RESTORE_CONCURRENCY = 16;

@@ -1,0 +1,61 @@
+/**
+ * Tells the daemon and the shim's own log that container log lines are being dropped (a
+ * full disk), without a report per line: the first failure is reported at once, later ones
+ * at most every `publishEveryMs` (the daemon sees them through `watch`), and the shim's log
+ * repeats the warning at most every `warnEveryMs` while writes keep failing.
+ */
+import type { LogDropStats } from './json-log-writer.ts';
+
+type Log = (level: 'info' | 'warn', msg: string, extra: Record<string, unknown>) => void;
+
+export class LogDropReporter {
+  readonly #stats: () => LogDropStats;
+  readonly #publish: () => void;
+  readonly #log: Log;
+  readonly #publishEveryMs: number;
+  readonly #warnEveryMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #lastWarn = 0;
+  #failing = false;
+
+  constructor(stats: () => LogDropStats, publish: () => void, log: Log, publishEveryMs = 1000, warnEveryMs = 30_000) {
+    this.#stats = stats;
+    this.#publish = publish;
+    this.#log = log;
+    this.#publishEveryMs = publishEveryMs;
+    this.#warnEveryMs = warnEveryMs;
+  }
+
+  /** The log writer's onWriteError: an error for a dropped line, undefined when writing works again. */
+  onWriteError = (error: NodeJS.ErrnoException | undefined): void => {
+    const { droppedLines } = this.#stats();
+    if (!error) {
+      this.#failing = false;
+      this.#log('info', 'container log writes resumed', { droppedLines });
+      this.#publishNow();
+      return;
+    }
+    const now = Date.now();
+    if (!this.#failing || now - this.#lastWarn >= this.#warnEveryMs) {
+      this.#lastWarn = now;
+      this.#log('warn', 'cannot write the container log; dropping lines until it can be written', { droppedLines, error: error.message });
+    }
+    if (!this.#failing) {
+      this.#failing = true;
+      this.#publishNow();
+      return;
+    }
+    this.#timer ??= setTimeout(() => this.#publishNow(), this.#publishEveryMs);
+  };
+
+  #publishNow(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#publish();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
