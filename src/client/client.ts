@@ -312,7 +312,7 @@ export class BerthClient {
 export interface ContainerInspect {
   Id: string;
   Name: string;
-  State: { Status: string; Running: boolean; Paused?: boolean; Restarting?: boolean; Pid: number; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string };
+  State: { Status: string; Running: boolean; Paused?: boolean; Restarting?: boolean; Pid: number; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string; LogDroppedLines?: number };
   RestartCount: number;
   LogPath: string;
   Config: Record<string, unknown>;
