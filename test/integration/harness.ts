@@ -112,7 +112,12 @@ export class TestDaemon {
     const started = Date.now();
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill(signal);
-    await Promise.race([exited, sleep(timeoutMs).then(() => { throw new Error(`berthd did not exit within ${timeoutMs} ms after ${signal}`); })]);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`berthd did not exit within ${timeoutMs} ms after ${signal}`)), timeoutMs);
+    });
+    // The timer is cleared, so a test file that stops a daemon does not linger for timeoutMs.
+    await Promise.race([exited, timedOut]).finally(() => clearTimeout(timer));
     return Date.now() - started;
   }
 
