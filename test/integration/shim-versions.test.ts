@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { ApiError } from '../../src/client/client.ts';
 import { newDaemon, runShell, sleep, isProcessAlive, ROOT } from './harness.ts';
 
-for (const version of ['1.0', '1.1']) {
+for (const version of ['1.0', '1.1', '1.2']) {
   test(`containers under a protocol ${version} shim survive the upgrade to the current daemon`, async (t) => {
     const fixture = join(ROOT, 'test/fixtures/shims', `berth-shim-${version}.js`);
     const daemon = newDaemon(t, { liveRestore: true, env: { BERTH_SHIM_ENTRY: fixture } });
