@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
+import { PRIVATE_FILE_MODE } from '../lib/private-paths.ts';
 
 /** One event in Docker's /events shape. */
 export interface EngineEvent {
@@ -45,7 +46,7 @@ export class EventBus {
 
   #persist(event: EngineEvent): void {
     if (!this.#journal) return;
-    appendFileSync(this.#journal, JSON.stringify(event) + '\n');
+    appendFileSync(this.#journal, JSON.stringify(event) + '\n', { mode: PRIVATE_FILE_MODE });
     if (++this.#journalLines > 2 * CAPACITY) {
       writeFileAtomic(this.#journal, this.#recent.map((e) => JSON.stringify(e) + '\n').join(''));
       this.#journalLines = this.#recent.length;

@@ -4,6 +4,7 @@ import { EngineError, notFound } from '../../protocol/errors.ts';
 import { readJsonIfExists, removeDirAtomic, sweepLeftovers, writeJsonAtomic } from '../../lib/atomic-file.ts';
 import type { DaemonPaths } from '../paths.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { PRIVATE_DIR_MODE } from '../../lib/private-paths.ts';
 
 /** Container records in memory, each persisted atomically as one file on every change. */
 export class ContainerStore {
@@ -17,7 +18,7 @@ export class ContainerStore {
 
   /** Reads every record; a broken one is logged and skipped so the daemon still starts. */
   load(log: Logger): void {
-    mkdirSync(this.#paths.containersDir, { recursive: true });
+    mkdirSync(this.#paths.containersDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     sweepLeftovers(this.#paths.containersDir);
     for (const entry of readdirSync(this.#paths.containersDir)) {
       if (entry.startsWith('.')) continue;
@@ -65,7 +66,7 @@ export class ContainerStore {
   }
 
   save(record: ContainerRecord): void {
-    mkdirSync(this.#paths.containerDir(record.id), { recursive: true });
+    mkdirSync(this.#paths.containerDir(record.id), { recursive: true, mode: PRIVATE_DIR_MODE });
     writeJsonAtomic(this.#paths.containerRecord(record.id), record);
     const previous = this.#byId.get(record.id);
     if (previous && previous.name !== record.name) this.#byName.delete(previous.name);
