@@ -1,8 +1,8 @@
 import { createServer, ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { connect } from 'node:net';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { EngineError } from '../protocol/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { STATUS_BY_KIND, writeError } from './errors.ts';
@@ -98,21 +98,40 @@ export function compareVersions(a: string, b: string): number {
   return a1 - b1 || a2 - b2;
 }
 
-/** Listen on a unix socket, refusing to steal one that another live daemon still answers on. */
-export async function listenUnix(server: Server, socketPath: string): Promise<void> {
-  mkdirSync(dirname(socketPath), { recursive: true });
+/**
+ * Listen on a unix socket, refusing to steal one that another live daemon still answers on.
+ * The socket grants root-equivalent access, so it is 0660 root:`gid` (the daemon's own group
+ * unless `--group` names one). It is bound in a fresh 0700 directory beside its path, given
+ * its owner and mode there, and only then renamed into place: nobody can connect while it
+ * still has the mode the umask gave it, whatever the umask and the directory's modes are.
+ */
+export async function listenUnix(server: Server, socketPath: string, access: { gid?: number } = {}): Promise<void> {
+  const dir = dirname(socketPath);
+  mkdirSync(dir, { recursive: true });
   if (await socketAnswers(socketPath)) {
     throw new EngineError('Conflict', `another daemon is already listening on ${socketPath}`);
   }
-  rmSync(socketPath, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => {
-      server.off('error', reject);
-      resolve();
+  const staging = mkdtempSync(join(dir, '.sock-'));
+  try {
+    const bound = join(staging, 's');
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(bound, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
-  chmodSync(socketPath, 0o660);
+    try {
+      chownSync(bound, process.getuid!(), access.gid ?? process.getgid!());
+      chmodSync(bound, 0o660);
+      renameSync(bound, socketPath);
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 function socketAnswers(path: string): Promise<boolean> {

@@ -57,3 +57,24 @@ test('registry settings: insecure-registries from file or repeated flag, transfe
   assert.throws(() => mergeConfig({}, { 'max-concurrent-downloads': 0 }, 'f'), isInvalid(/max-concurrent-downloads/));
   assert.throws(() => mergeConfig({ 'max-concurrent-uploads': 'many' }, {}, 'f'), isInvalid(/max-concurrent-uploads/));
 });
+
+test('group: from -G/--group or daemon.json "group", not both; none by default; "" is none, as in dockerd', () => {
+  assert.equal(mergeConfig({}, {}, 'f').group, undefined);
+  assert.equal(mergeConfig({ group: 'berth' }, {}, 'f').group, 'berth');
+  assert.equal(mergeConfig({}, { group: '4242' }, 'f').group, '4242');
+  assert.equal(mergeConfig({}, { group: '' }, 'f').group, undefined);
+  assert.throws(() => mergeConfig({ group: 'a' }, { group: 'b' }, 'daemon.json'), isInvalid(/both as a flag and in the configuration file: group/));
+  assert.throws(() => mergeConfig({ group: 'wheel:x' }, {}, 'f'), isInvalid(/invalid group "wheel:x"/));
+  assert.throws(() => mergeConfig({}, { group: 'two words' }, 'f'), isInvalid(/invalid group "two words"/));
+  assert.throws(() => mergeConfig({}, { group: '4294967295' }, 'f'), isInvalid(/invalid group 4294967295/));
+});
+
+test('daemon.json "group" must be a string', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'daemon.json');
+  writeFileSync(file, '{"group": 999}');
+  assert.throws(() => readConfigFile(file, true), isInvalid(/"group" must be a string/));
+  writeFileSync(file, '{"group": "berth"}');
+  assert.deepEqual(readConfigFile(file, true), { group: 'berth' });
+});

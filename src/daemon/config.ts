@@ -20,6 +20,8 @@ export interface DaemonConfig {
   insecureRegistries: string[];
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
+  /** The group (name or numeric gid) that may use the API socket besides root; none by default. */
+  group: string | undefined;
 }
 
 export const DEFAULTS = {
@@ -44,6 +46,7 @@ const FILE_KEYS = {
   'insecure-registries': { field: 'insecureRegistries', flag: 'insecure-registry', type: 'string[]' },
   'max-concurrent-downloads': { field: 'maxConcurrentDownloads', flag: 'max-concurrent-downloads', type: 'number' },
   'max-concurrent-uploads': { field: 'maxConcurrentUploads', flag: 'max-concurrent-uploads', type: 'number' },
+  group: { field: 'group', flag: 'group', type: 'string' },
 } as const;
 
 /** Options dockerd can change on SIGHUP without a restart (the ones berth has). */
@@ -130,6 +133,8 @@ export function mergeConfig(flags: FlagValues, file: Record<string, unknown>, co
     insecureRegistries: pick<string[]>('insecure-registries', []),
     maxConcurrentDownloads: Number(pick<number | string>('max-concurrent-downloads', 3)),
     maxConcurrentUploads: Number(pick<number | string>('max-concurrent-uploads', 5)),
+    // dockerd's `-G ""` means no group: so it does here.
+    group: pick<string | undefined>('group', undefined) || undefined,
   };
   validate(config);
   return config;
@@ -170,6 +175,12 @@ function validate(config: DaemonConfig): void {
   }
   for (const registry of config.insecureRegistries) {
     if (!/^[A-Za-z0-9.\-:[\]]+(?:\/\d{1,3})?$/.test(registry) || registry.includes('://')) throw new ConfigError(`insecure registry ${registry} should not contain '://' and must be host[:port] or a CIDR`);
+  }
+  if (config.group !== undefined && !/^[^:\s]+$/.test(config.group)) {
+    throw new ConfigError(`invalid group ${JSON.stringify(config.group)}: a group name or numeric gid, without ':' or spaces`);
+  }
+  if (config.group !== undefined && /^\d+$/.test(config.group) && Number(config.group) > 0xfffffffe) {
+    throw new ConfigError(`invalid group ${config.group}: a numeric gid is at most 4294967294`);
   }
   for (const [name, rt] of Object.entries(config.runtimes)) {
     if (typeof rt !== 'object' || rt === null || typeof rt.path !== 'string') throw new ConfigError(`runtime ${name}: "path" must be a string`);

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
 import type { Logger } from '../lib/logger.ts';
+import { PRIVATE_FILE_MODE } from '../lib/private-paths.ts';
 
 /** One event in Docker's /events shape. */
 export interface EngineEvent {
@@ -61,7 +62,7 @@ export class EventBus {
       if (this.#missed > 0 || this.#journalLines + 1 > 2 * CAPACITY) {
         this.#rewrite(this.#journal);
       } else {
-        appendFileSync(this.#journal, JSON.stringify(event) + '\n');
+        appendFileSync(this.#journal, JSON.stringify(event) + '\n', { mode: PRIVATE_FILE_MODE });
         this.#journalLines++;
       }
     } catch (err) {

@@ -15,6 +15,9 @@ import { systemRoutes } from '../api/routes/system.ts';
 import { DEFAULTS, mergeConfig, readConfigFile, RELOADABLE_KEYS, type DaemonConfig, type FlagValues } from './config.ts';
 import { DaemonLock } from './daemon-lock.ts';
 import { DaemonPaths } from './paths.ts';
+import { secureDataRootContents, secureDataRootDir, secureExecRoot } from './private-roots.ts';
+import { resolveSocketGroup } from './socket-group.ts';
+import { PRIVATE_DIR_MODE } from '../lib/private-paths.ts';
 import { ContainerStore } from './store/container-store.ts';
 import { ImageStore } from '../images/image-store.ts';
 import { RootfsStorage } from './storage.ts';
@@ -45,6 +48,7 @@ function parseFlags(argv: string[]): { flags: FlagValues; configFile: string; co
     .option('--insecure-registry <host>', 'a registry reached over plain HTTP (host[:port] or CIDR); repeatable', collect)
     .option('--max-concurrent-downloads <n>', 'layers downloaded at once per pull')
     .option('--max-concurrent-uploads <n>', 'layers uploaded at once per push')
+    .option('-G, --group <group>', 'group (name or gid) that may use the API socket besides root; none by default')
     .allowExcessArguments(false)
     .parse(argv, { from: 'user' });
   const opts = program.opts<Record<string, string | string[] | boolean | undefined>>();
@@ -61,6 +65,7 @@ function parseFlags(argv: string[]): { flags: FlagValues; configFile: string; co
     'insecure-registry': opts.insecureRegistry as string[] | undefined,
     'max-concurrent-downloads': opts.maxConcurrentDownloads as string | undefined,
     'max-concurrent-uploads': opts.maxConcurrentUploads as string | undefined,
+    group: opts.group as string | undefined,
   };
   const configFile = (opts.configFile as string | undefined) ?? DEFAULTS.configFile;
   return { flags, configFile, configFileGiven: opts.configFile !== undefined };
@@ -79,12 +84,15 @@ async function main(): Promise<void> {
   // A bug in one request must never take down the daemon (and with it every API client).
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   const paths = new DaemonPaths(config.dataRoot, config.execRoot);
-  mkdirSync(paths.dataRoot, { recursive: true, mode: 0o711 });
-  mkdirSync(paths.execRoot, { recursive: true, mode: 0o700 });
+  // An unknown group stops the daemon here, before it has changed anything.
+  const socketGid = config.group === undefined ? undefined : await resolveSocketGroup(config.group);
+  secureDataRootDir(paths);
   const lock = DaemonLock.acquire(paths.lockFile);
   // Only this daemon uses tmp/ (under the lock): whatever is there is a crashed import's leftover.
   rmSync(paths.tmpDir, { recursive: true, force: true });
-  mkdirSync(paths.tmpDir, { recursive: true });
+  mkdirSync(paths.tmpDir, { mode: PRIVATE_DIR_MODE });
+  secureDataRootContents(paths, log);
+  secureExecRoot(paths, socketGid, log);
   const pidFile = config.pidFile ?? paths.defaultPidFile;
   writeFileSync(pidFile, `${process.pid}\n`);
 
@@ -104,7 +112,7 @@ async function main(): Promise<void> {
   store.load(log);
   const images = new ImageStore(paths);
   images.load(log);
-  const events = new EventBus(join(paths.dataRoot, 'events.jsonl'), log);
+  const events = new EventBus(paths.eventsJournal, log);
   const service = new ContainerService({
     events,
     paths,
@@ -129,7 +137,7 @@ async function main(): Promise<void> {
   eventRoutes(router, eventsBackend(events));
   const server = createApiServer({ router, log, ready });
   const socketPaths = config.hosts.map((h) => h.slice('unix://'.length));
-  for (const socketPath of socketPaths) await listenUnix(server, socketPath);
+  for (const socketPath of socketPaths) await listenUnix(server, socketPath, { gid: socketGid });
 
   const started = performance.now();
   await execs.restore(store.all());
@@ -166,6 +174,7 @@ async function main(): Promise<void> {
       const changed = RELOADABLE_KEYS.filter((key) => JSON.stringify(next[fields[key]]) !== JSON.stringify(config[fields[key]]));
       config = { ...config, ...Object.fromEntries(RELOADABLE_KEYS.map((key) => [fields[key], next[fields[key]]])) };
       log.level = config.logLevel;
+      if (next.group !== config.group) log.warn({ running: config.group ?? null, configured: next.group ?? null }, 'group is not reloadable: restart berthd to give the API socket to another group');
       log.info({ liveRestore: config.liveRestore, logLevel: config.logLevel, logOpts: config.logOpts, changed }, 'configuration reloaded');
       events.publish('daemon', 'reload', 'berth', { 'live-restore': String(config.liveRestore), 'log-level': config.logLevel });
     } catch (err) {

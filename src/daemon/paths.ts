@@ -18,12 +18,15 @@ export class DaemonPaths {
   /** Unpacked layers, one directory per chain ID. */
   get layersDir(): string { return join(this.dataRoot, 'layers'); }
   get settingsFile(): string { return join(this.dataRoot, 'settings.json'); }
+  get eventsJournal(): string { return join(this.dataRoot, 'events.jsonl'); }
   get lockFile(): string { return join(this.dataRoot, 'berthd.lock'); }
   get tmpDir(): string { return join(this.dataRoot, 'tmp'); }
   get defaultPidFile(): string { return join(this.execRoot, 'berthd.pid'); }
   get shimSocketsDir(): string { return join(this.execRoot, 's'); }
   get bundlesDir(): string { return join(this.execRoot, 'bundles'); }
-  runtimeRoot(runtime: string): string { return join(this.execRoot, 'runtime', runtime); }
+  /** Each runtime's `--root` lives below. */
+  get runtimesDir(): string { return join(this.execRoot, 'runtime'); }
+  runtimeRoot(runtime: string): string { return join(this.runtimesDir, runtime); }
 
   containerDir(id: string): string { return join(this.containersDir, id); }
   containerRecord(id: string): string { return join(this.containerDir(id), 'record.json'); }

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { invalidArgument, notFound } from '../protocol/errors.ts';
 import { fsyncDir, writeFileAtomic } from '../lib/atomic-file.ts';
 import { DIGEST } from './reference.ts';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/private-paths.ts';
 
 export interface Descriptor {
   mediaType: string;
@@ -55,7 +56,7 @@ export class ContentStore {
   constructor(root: string, tmpDir: string) {
     this.#root = root;
     this.#tmpDir = tmpDir;
-    mkdirSync(join(root, 'sha256'), { recursive: true });
+    mkdirSync(join(root, 'sha256'), { recursive: true, mode: PRIVATE_DIR_MODE });
   }
 
   path(digest: string): string {
@@ -89,11 +90,11 @@ export class ContentStore {
 
   /** Stream a blob in; a digest or size that differs from `expected` stores nothing. */
   async ingest(source: Readable, expected: { digest?: string; size?: number } = {}, onBytes?: (received: number) => void): Promise<{ digest: string; size: number }> {
-    mkdirSync(this.#tmpDir, { recursive: true });
+    mkdirSync(this.#tmpDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const tmp = join(this.#tmpDir, `blob-${randomBytes(8).toString('hex')}`);
     const counter = digester(onBytes);
     try {
-      await pipeline(source, counter, createWriteStream(tmp, { flags: 'wx' }));
+      await pipeline(source, counter, createWriteStream(tmp, { flags: 'wx', mode: PRIVATE_FILE_MODE }));
       const { digest, size } = counter.result();
       if (expected.size !== undefined && expected.size !== size) throw invalidArgument(`size mismatch for ${expected.digest ?? 'blob'}: expected ${expected.size} bytes, got ${size}`);
       if (expected.digest !== undefined && expected.digest !== digest) throw invalidArgument(`digest mismatch: expected ${expected.digest}, got ${digest}`);

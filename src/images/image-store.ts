@@ -9,6 +9,7 @@ import { ContentStore, sha256 } from './content-store.ts';
 import { containerConfigOf, parseImageConfig, type ImageConfigBlob } from './image-config.ts';
 import { chainIds, LayerStore } from './layer-store.ts';
 import { familiarName, familiarTagged, normalizeReference, parseReference, type ImageReference } from './reference.ts';
+import { PRIVATE_DIR_MODE } from '../lib/private-paths.ts';
 
 export { normalizeReference } from './reference.ts';
 
@@ -33,7 +34,7 @@ export class ImageStore {
   }
 
   load(log: Logger): void {
-    mkdirSync(this.#paths.imagesDir, { recursive: true });
+    mkdirSync(this.#paths.imagesDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     sweepLeftovers(this.#paths.imagesDir);
     sweepLeftovers(join(this.#paths.contentDir, 'sha256'));
     this.layers.load(log);
@@ -173,7 +174,7 @@ export class ImageStore {
       config: containerConfigOf(blob),
       diffIds,
     };
-    mkdirSync(this.#paths.imageDir(id), { recursive: true });
+    mkdirSync(this.#paths.imageDir(id), { recursive: true, mode: PRIVATE_DIR_MODE });
     this.#save(image);
     this.#images.set(id, image);
     return image;

@@ -7,6 +7,7 @@ import { KeyedQueue } from '../lib/keyed-queue.ts';
 import type { Logger } from '../lib/logger.ts';
 import { sha256 } from './content-store.ts';
 import type { LayerBlob } from '../protocol/records.ts';
+import { PRIVATE_DIR_MODE } from '../lib/private-paths.ts';
 
 export interface LayerRecord {
   schemaVersion: 1;
@@ -52,7 +53,7 @@ export class LayerStore {
   }
 
   load(log: Logger): void {
-    mkdirSync(this.#root, { recursive: true });
+    mkdirSync(this.#root, { recursive: true, mode: PRIVATE_DIR_MODE });
     sweepLeftovers(this.#root);
     for (const name of readdirSync(this.#root)) {
       if (name.startsWith('.') || name === SHORT_LINKS) continue;
@@ -111,9 +112,11 @@ export class LayerStore {
     return this.#unpacking.run(key, async () => {
       const again = diffId === undefined ? undefined : this.#layers.get(chainIdOf(parent, diffId));
       if (again) return again;
-      mkdirSync(this.#tmpDir, { recursive: true });
+      mkdirSync(this.#tmpDir, { recursive: true, mode: PRIVATE_DIR_MODE });
       const staging = join(this.#tmpDir, `layer-${randomBytes(8).toString('hex')}`);
-      mkdirSync(join(staging, 'diff'), { recursive: true });
+      mkdirSync(staging, { mode: PRIVATE_DIR_MODE });
+      // diff/ keeps the usual 0755 until the layer's own root entry sets it: it is what containers see as a directory.
+      mkdirSync(join(staging, 'diff'));
       try {
         const result = await unpack(join(staging, 'diff'));
         if (diffId !== undefined && result.diffId !== diffId) throw invalidArgument(`layer content does not match its diff ID: expected ${diffId}, got ${result.diffId}`);
@@ -145,7 +148,7 @@ export class LayerStore {
   adopt(record: LayerRecord & { dir: string }): boolean {
     if (this.#layers.has(record.chainId)) return false;
     const dir = join(this.#root, record.chainId.slice('sha256:'.length));
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     writeJsonAtomic(join(dir, 'layer.json'), record);
     renameSync(record.dir, join(dir, 'diff'));
     const { dir: _old, ...moved } = record;

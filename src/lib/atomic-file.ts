@@ -3,9 +3,10 @@ import { basename, dirname, join } from 'node:path';
 
 /**
  * Write a file so that a crash at any instruction leaves either the old or the new content:
- * temp file in the same directory, write, fsync, rename, fsync the directory.
+ * temp file in the same directory, write, fsync, rename, fsync the directory. Owner-only
+ * unless `mode` says otherwise: records carry secrets (a container's environment).
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   let fd = openSync(tmp, 'wx', mode);

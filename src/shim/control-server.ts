@@ -1,15 +1,19 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { EngineError } from '../protocol/errors.ts';
 import { JsonLineDecoder, encodeJsonLine } from '../protocol/json-lines.ts';
 import type { ShimRequest, ShimResponse } from '../protocol/shim.ts';
+import { PRIVATE_FILE_MODE } from '../lib/private-paths.ts';
 
 /** Returned by a handler that has taken the connection over (it writes the reply itself). */
 export const TAKEN_OVER = Symbol('taken over');
 
 export type RequestHandler = (request: ShimRequest, socket: Socket) => Promise<unknown>;
 
-/** Serves the shim's control socket: one JSON request per line, replies matched by id. */
+/**
+ * Serves the shim's control socket: one JSON request per line, replies matched by id. The
+ * socket controls the container, so it is root's only (0600; its directory is 0700 too).
+ */
 export function serveControlSocket(path: string, handle: RequestHandler): Promise<Server> {
   rmSync(path, { force: true });
   const server = createServer((socket) => serveConnection(socket, handle));
@@ -17,6 +21,13 @@ export function serveControlSocket(path: string, handle: RequestHandler): Promis
     server.once('error', reject);
     server.listen(path, () => {
       server.off('error', reject);
+      try {
+        chmodSync(path, PRIVATE_FILE_MODE);
+      } catch (err) {
+        server.close();
+        reject(err);
+        return;
+      }
       resolve(server);
     });
   });

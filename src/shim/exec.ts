@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { EXEC_EXIT_FRAME, type ExecExit, type ExecProcess, type ShimConfig } from '../protocol/shim.ts';
 import { childEnv } from '../lib/exec.ts';
+import { PRIVATE_FILE_MODE } from '../lib/private-paths.ts';
 import { signalNumber } from '../protocol/signals.ts';
 import { execArgs, lastRuntimeError } from '../runtime/oci-runtime.ts';
 
@@ -44,7 +45,7 @@ export function runExec(config: ShimConfig, execId: string, process: Partial<Exe
   const processFile = join(config.bundle, `exec-${execId}.json`);
   const pidFile = join(config.bundle, `exec-${execId}.pid`);
   const logFile = join(config.bundle, `exec-${execId}.log`);
-  writeFileSync(processFile, JSON.stringify({ ...spec.process, terminal: false, ...process }));
+  writeFileSync(processFile, JSON.stringify({ ...spec.process, terminal: false, ...process }), { mode: PRIVATE_FILE_MODE });
   // Output waits until the reply line (with the PID) has gone out: the reply comes first on the wire.
   const pending: Array<[number, Buffer]> = [];
   let reported = false;

@@ -32,6 +32,8 @@ export interface DaemonOptions {
   extraArgs?: string[];
   /** Extra environment for berthd, e.g. BERTH_SHIM_ENTRY to run an older shim. */
   env?: Record<string, string>;
+  /** The API socket at <exec root>/berth.sock, where berthd puts it by default, instead of <root>/api.sock. */
+  socketInExecRoot?: boolean;
 }
 
 export class TestDaemon {
@@ -50,7 +52,7 @@ export class TestDaemon {
     this.root = root;
     this.dataRoot = join(root, 'data');
     this.execRoot = join(root, 'exec');
-    this.socket = join(root, 'api.sock');
+    this.socket = options.socketInExecRoot ? join(this.execRoot, 'berth.sock') : join(root, 'api.sock');
     this.configPath = join(root, 'daemon.json');
     this.client = new BerthClient(this.socket);
     this.#logFile = join(root, 'berthd.log');

@@ -25,6 +25,7 @@ import { resolveCommand, writeBundleSpec, writeEtcFiles } from './process-setup.
 import { isProcessAlive, waitForProcessExit } from '../../lib/proc.ts';
 import { readJsonIfExists } from '../../lib/atomic-file.ts';
 import type { ExitRecord, HealthcheckSpec, ShimState } from '../../protocol/shim.ts';
+import { PRIVATE_DIR_MODE } from '../../lib/private-paths.ts';
 
 export const DEFAULT_STOP_TIMEOUT_S = 10;
 
@@ -131,8 +132,8 @@ export class ContainerService {
       writeEtcFiles(paths, record);
       writeBundleSpec(paths, record, image, this.#d.cgroupParent ? `${this.#d.cgroupParent}/${record.id}` : undefined);
       rmSync(paths.containerExit(record.id), { force: true });
-      mkdirSync(paths.shimSocketsDir, { recursive: true });
-      mkdirSync(runtime.root, { recursive: true });
+      mkdirSync(paths.shimSocketsDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+      mkdirSync(runtime.root, { recursive: true, mode: PRIVATE_DIR_MODE });
       const logOpts = parseLogOpts(record.hostConfig.LogConfig.Config);
       const shimConfig: ShimConfig = {
         schemaVersion: 1,

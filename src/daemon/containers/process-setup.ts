@@ -5,6 +5,7 @@ import type { ContainerRecord, ImageRecord } from '../../protocol/records.ts';
 import { buildSpec, type BindMount } from '../../runtime/spec.ts';
 import type { DaemonPaths } from '../paths.ts';
 import { parseBind } from './create-request.ts';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../lib/private-paths.ts';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -107,6 +108,7 @@ export function writeBundleSpec(paths: DaemonPaths, record: ContainerRecord, ima
     nofileLimit: hardNofileLimit(),
   });
   const bundle = paths.bundle(record.id);
-  mkdirSync(bundle, { recursive: true });
-  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+  mkdirSync(bundle, { recursive: true, mode: PRIVATE_DIR_MODE });
+  // The spec holds the container's environment: owner-only, as every record.
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec), { mode: PRIVATE_FILE_MODE });
 }

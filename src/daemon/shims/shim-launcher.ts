@@ -5,6 +5,7 @@ import { EngineError } from '../../protocol/errors.ts';
 import { JsonLineDecoder } from '../../protocol/json-lines.ts';
 import type { ShimConfig, ShimReady } from '../../protocol/shim.ts';
 import { writeJsonAtomic } from '../../lib/atomic-file.ts';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../lib/private-paths.ts';
 import { childEnv, run } from '../../lib/exec.ts';
 
 /** Node flags that keep each shim small: it holds a few buffers, never a big heap. */
@@ -26,10 +27,10 @@ export interface LaunchedShim {
  * runtime has failed.
  */
 export async function launchShim(binary: ShimBinary, config: ShimConfig, timeoutMs = 30_000): Promise<LaunchedShim> {
-  mkdirSync(config.bundle, { recursive: true });
+  mkdirSync(config.bundle, { recursive: true, mode: PRIVATE_DIR_MODE });
   const configPath = join(config.bundle, 'shim.json');
   writeJsonAtomic(configPath, config);
-  const logFd = openSync(join(config.bundle, 'shim.log'), 'a');
+  const logFd = openSync(join(config.bundle, 'shim.log'), 'a', PRIVATE_FILE_MODE);
   let child;
   try {
     child = spawn(binary.node, [...SHIM_NODE_FLAGS, binary.entry, 'serve', '--config', configPath], {

@@ -4,6 +4,7 @@ import { EngineError, notFound } from '../../protocol/errors.ts';
 import { readJsonIfExists, removeDirAtomic, sweepLeftovers, writeJsonAtomic } from '../../lib/atomic-file.ts';
 import type { DaemonPaths } from '../paths.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { PRIVATE_DIR_MODE } from '../../lib/private-paths.ts';
 
 /** Container records in memory, each persisted atomically as one file on every change. */
 export class ContainerStore {
@@ -20,7 +21,7 @@ export class ContainerStore {
 
   /** Reads every record; a broken one is logged and skipped so the daemon still starts. */
   load(log: Logger): void {
-    mkdirSync(this.#paths.containersDir, { recursive: true });
+    mkdirSync(this.#paths.containersDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     sweepLeftovers(this.#paths.containersDir);
     for (const entry of readdirSync(this.#paths.containersDir)) {
       if (entry.startsWith('.')) continue;
@@ -73,7 +74,7 @@ export class ContainerStore {
    */
   save(record: ContainerRecord): void {
     const dir = this.#paths.containerDir(record.id);
-    const created = mkdirSync(dir, { recursive: true });
+    const created = mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     try {
       writeJsonAtomic(this.#paths.containerRecord(record.id), record);
     } catch (err) {

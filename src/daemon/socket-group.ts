@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { run } from '../lib/exec.ts';
+import { ConfigError } from './config.ts';
+
+/** The gid of `name` in group-file text (/etc/group's format), if it is there. */
+export function gidInGroupFile(text: string, name: string): number | undefined {
+  for (const line of text.split('\n')) {
+    const [groupName, , gid] = line.split(':');
+    if (groupName === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  return undefined;
+}
+
+/**
+ * The gid `--group` names, looked up as dockerd does: by name in /etc/group, then through NSS
+ * (`getent group`, for LDAP and the like), then as a numeric gid. No match stops the daemon:
+ * berth has no default group to fall back from.
+ */
+export async function resolveSocketGroup(group: string, groupFile = '/etc/group'): Promise<number> {
+  let text = '';
+  try {
+    text = readFileSync(groupFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const fromFile = gidInGroupFile(text, group);
+  if (fromFile !== undefined) return fromFile;
+  try {
+    const { stdout } = await run('getent', ['group', group], { timeoutMs: 10_000 });
+    const fromNss = gidInGroupFile(stdout, group);
+    if (fromNss !== undefined) return fromNss;
+  } catch { /* unknown to NSS, or no getent */ }
+  if (/^\d+$/.test(group)) return Number(group);
+  throw new ConfigError(`group ${group} not found (--group / "group" in daemon.json): not in ${groupFile}, unknown to getent, and not a numeric gid`);
+}
