@@ -54,6 +54,7 @@ function setuidImage(dir: string): string {
   const rootfs = join(dir, 'rootfs');
   mkdirSync(rootfs);
   execFileSync('tar', ['-xf', busyboxTarball(), '-C', rootfs]);
+  chmodSync(rootfs, 0o755); // as in real images (the busybox tarball's root entry is 0700)
   mkdirSync(join(rootfs, 'usr/local/bin'), { recursive: true });
   copyFileSync('/usr/bin/id', join(rootfs, 'usr/local/bin/suid-id'));
   chmodSync(join(rootfs, 'usr/local/bin/suid-id'), 0o4755);
@@ -89,11 +90,11 @@ test('nobody can neither list, read nor run anything under the data root or the 
   const { Id: id } = await daemon.client.createContainer({
     Image: 'suid',
     Env: [SECRET],
-    Cmd: ['sh', '-c', 'cp /bin/busybox /tmp/suid-busybox && chmod 4755 /tmp/suid-busybox && exec sleep 1000'],
+    Cmd: ['sh', '-c', 'cp /usr/local/bin/suid-id /tmp/suid-id && chmod 4755 /tmp/suid-id && exec sleep 1000'],
   });
   await daemon.client.startContainer(id);
   const containerDir = join(daemon.dataRoot, 'containers', id);
-  const plantedSuid = join(containerDir, 'diff/tmp/suid-busybox');
+  const plantedSuid = join(containerDir, 'diff/tmp/suid-id');
   await waitFor('the setuid binary in the writable layer', () => existsSync(plantedSuid) && (modeOf(plantedSuid) & 0o4000) !== 0);
   // An exec (execs.json) and a container that has exited (exit.json), so every record exists.
   const exec = await daemon.client.createExec(id, { Cmd: ['true'] });
@@ -118,7 +119,7 @@ test('nobody can neither list, read nor run anything under the data root or the 
   assertRefused('list the data root', ['ls', daemon.dataRoot]);
   assertRefused('list the layers', ['ls', layersDir]);
   assertRefused('run a setuid binary from an image layer', [layerSuid, '-u']);
-  assertRefused('run a setuid binary a container planted in its writable layer', [plantedSuid, 'id', '-u']);
+  assertRefused('run a setuid binary a container planted in its writable layer', [plantedSuid, '-u']);
   assertRefused('list a writable layer', ['ls', join(containerDir, 'diff/tmp')]);
   assertRefused('read a container record', ['cat', record]);
   assertRefused('grep records for secrets', ['grep', '-r', 'DB_PASSWORD', join(daemon.dataRoot, 'containers')]);
