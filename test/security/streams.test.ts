@@ -43,6 +43,15 @@ function logFds(pid: number): Array<{ fd: string; pos: number }> {
   return found;
 }
 
+/** Bytes `pid` has written so far, or "gone". */
+function writtenBy(pid: number): string {
+  try {
+    return /wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 'gone';
+  } catch {
+    return 'gone';
+  }
+}
+
 /** Waits until `sample` has returned the same value for `quietMs` (the work it measures has settled). */
 async function settled(what: string, sample: () => string, quietMs = 1000, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -148,13 +157,7 @@ test('a client that never reads an exec of 200 MB of output costs bounded memory
   t.after(() => client.destroy());
   const pid = await waitFor('the exec to start', async () => (await daemon.client.inspectExec(execId)).Pid || undefined);
   // Settled once the exec's process writes no more: finished, or held back by a full pipe.
-  await settled('the exec output', () => {
-    try {
-      return /wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 'gone';
-    } catch {
-      return 'gone';
-    }
-  });
+  await settled('the exec output', () => writtenBy(pid));
 
   const growth = { daemon: rssBytes(daemon.pid) - before.daemon, shim: rssBytes(shim) - before.shim };
   assert.ok(growth.daemon < MAX_GROWTH, `berthd grew by ${Math.round(growth.daemon / MB)} MB while the client read nothing`);
@@ -280,4 +283,26 @@ test('SIGTERM sent while restore still runs stops every container when live rest
   assert.ok(end, 'berthd exits after SIGTERM');
   assert.deepEqual(end, { code: 0, signal: null }, `berthd exits 0 on SIGTERM during restore:\n${daemon.log().slice(-2000)}`);
   for (const c of containers) assert.equal(isProcessAlive(c.pid), false, `container ${c.id.slice(0, 12)} was stopped`);
+});
+
+test('an exec held back by a client that never reads runs to its end when the daemon goes away', async (t) => {
+  const daemon = newDaemon(t, { liveRestore: true });
+  await daemon.start();
+  await daemon.importBusybox();
+  const id = await runShell(daemon, 'exec sleep 1000');
+  const { Id: execId } = await daemon.client.createExec(id, { Cmd: ['head', '-c', '200000000', '/dev/zero'], AttachStdout: true });
+  const client = await nonReadingClient(daemon.socket, upgradeRequest('POST', `/v1.47/exec/${execId}/start`, '{}'));
+  t.after(() => client.destroy());
+  const pid = await waitFor('the exec to start', async () => (await daemon.client.inspectExec(execId)).Pid || undefined);
+  await settled('the exec output', () => writtenBy(pid));
+  assert.ok(isProcessAlive(pid), 'the exec waits for its reader instead of having its output buffered');
+
+  await daemon.stop('SIGKILL');
+  await waitFor('the exec to end without the daemon', () => !isProcessAlive(pid) || undefined, 30_000);
+  await daemon.start();
+  const ended = await waitFor('the exec end to be recorded', async () => {
+    const e = await daemon.client.inspectExec(execId);
+    return e.Running ? undefined : e;
+  });
+  assert.equal(ended.ExitCode, 0);
 });
