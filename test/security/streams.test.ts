@@ -205,6 +205,11 @@ test('a malformed request line or path escape gets a 400 with a JSON message', a
     'GET /v1.47/containers/%ZZ/json HTTP/1.1\r\nHost: berth\r\n\r\n',
     upgradeRequest('POST', '/v1.47/containers/%E0%A4%A/attach?stream=1&stdout=1'),
     upgradeRequest('POST', '/v1.47/exec/%E0%A4%A/start', '{}'),
+    // Refused by Node's HTTP parser itself.
+    'GET /a b HTTP/1.1\r\nHost: berth\r\n\r\n',
+    'GET /_ping HTTP/1.1\r\nHost berth\r\n\r\n',
+    // Bad filters on a stream: a 400 before the stream begins, not a 200 cut short.
+    `GET /v1.47/events?filters=${encodeURIComponent('{"type":')} HTTP/1.1\r\nHost: berth\r\n\r\n`,
   ];
   for (const request of cases) {
     const answer = await rawExchange(daemon.socket, request);

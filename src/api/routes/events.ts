@@ -38,8 +38,9 @@ export function eventRoutes(router: Router, backend: EventsBackend): void {
         resolve();
       };
       signal.addEventListener('abort', finish, { once: true });
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.flushHeaders();
+      // The head goes out with the first replayed event or after subscribing, so bad filters are still a 400.
+      res.statusCode = 200;
+      res.setHeader('Content-Type', 'application/json');
       unsubscribe = backend.subscribe(query.get('filters'), since, (event) => {
         if (finished) return;
         if (until !== undefined && event.timeNano > until) return finish();
@@ -50,6 +51,7 @@ export function eventRoutes(router: Router, backend: EventsBackend): void {
         }
         res.write(JSON.stringify(event) + '\n');
       });
+      if (!res.headersSent) res.flushHeaders();
       // `until` may already have been passed during the replay.
       if (finished) unsubscribe();
       allowedUnread = res.writableLength + MAX_UNREAD_EVENT_BYTES;
