@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EngineError, invalidArgument } from '../protocol/errors.ts';
+import type { Sink } from '../lib/backpressure.ts';
 
 /** A connection taken over for raw streaming (attach, exec start). */
 export interface HijackedStream {
-  /** Where output goes (framed by the caller when there is no TTY). */
-  output: NodeJS.WritableStream;
+  /** Where output goes (framed by the caller when there is no TTY); write it with backpressure. */
+  output: Sink;
   /** Client → daemon bytes (stdin); never framed. */
   input: NodeJS.ReadableStream;
   /** Finish the response: end the output (and the connection). */
@@ -54,10 +55,18 @@ export class Router {
       const m = route.pattern.exec(path);
       if (!m) continue;
       const params: Record<string, string> = {};
-      route.keys.forEach((key, i) => (params[key] = decodeURIComponent(m[i + 1]!)));
+      route.keys.forEach((key, i) => (params[key] = decodePathSegment(m[i + 1]!)));
       return { handler: route.handler, params };
     }
     return undefined;
+  }
+}
+
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw invalidArgument(`invalid escape in request path segment "${segment}"`);
   }
 }
 

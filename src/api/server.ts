@@ -20,21 +20,32 @@ export interface ApiServerOptions {
 
 /** HTTP/1.1 over a unix socket, Docker Engine API paths, versioned (/v1.NN/...) or not. */
 export function createApiServer({ router, log, ready }: ApiServerOptions): Server {
-  const server = createServer((req, res) => void dispatch(req, res, undefined));
+  const server = createServer((req, res) => void dispatch(req, res, undefined).catch((err: unknown) => lastResort(err, res)));
   // Longer than any client's idle keep-alive (Node's agent: 5 s, Go's: 90 s), so a client never
   // sends a request on a connection the daemon is closing at that moment ("socket hang up").
   server.keepAliveTimeout = 120_000;
   // Docker clients ask for `Connection: Upgrade, Upgrade: tcp` on attach and exec start.
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (head.length) socket.unshift(head);
-    void dispatch(req, undefined, socket);
+    void dispatch(req, undefined, socket).catch((err: unknown) => lastResort(err, socket));
+  });
+  // A request Node's parser refuses (bad request line, bad header): a JSON 400 like any other.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable || responseStarted(socket)) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    writeRawError(socket, new EngineError('InvalidArgument', `malformed request: ${err.message}`), log, status);
   });
 
+  /** A bug past every handler: logged, and the client gets no half answer that hangs it. */
+  function lastResort(err: unknown, target: ServerResponse | Socket): void {
+    log.error({ err }, 'request failed outside its handler');
+    target.destroy();
+  }
+
   async function dispatch(req: IncomingMessage, res: ServerResponse | undefined, upgraded: Socket | undefined): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://berth');
-    const versioned = /^\/v(\d+\.\d+)(\/.*)$/.exec(url.pathname);
-    const apiVersion = versioned?.[1] ?? API_VERSION;
-    const path = versioned?.[2] ?? url.pathname;
     const controller = new AbortController();
     const commonHeaders: Record<string, string> = {
       'Api-Version': API_VERSION,
@@ -61,6 +72,10 @@ export function createApiServer({ router, log, ready }: ApiServerOptions): Serve
       return { output: res!, input: req, close: () => res!.end() };
     };
     try {
+      const url = parseRequestUrl(req.url);
+      const versioned = /^\/v(\d+\.\d+)(\/.*)$/.exec(url.pathname);
+      const apiVersion = versioned?.[1] ?? API_VERSION;
+      const path = versioned?.[2] ?? url.pathname;
       if (versioned && compareVersions(apiVersion, MIN_API_VERSION) < 0) {
         throw new EngineError('InvalidArgument', `client version ${apiVersion} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
       }
@@ -83,10 +98,24 @@ export function createApiServer({ router, log, ready }: ApiServerOptions): Serve
   return server;
 }
 
-/** An error answer on a connection that asked to be upgraded and was not. */
-function writeRawError(socket: Socket, err: unknown, log: Logger): void {
+function parseRequestUrl(raw: string | undefined): URL {
+  try {
+    return new URL(raw ?? '/', 'http://berth');
+  } catch {
+    throw new EngineError('InvalidArgument', `malformed request URL: ${JSON.stringify(raw)}`);
+  }
+}
+
+/** Whether a response has begun on this connection (Node's own clientError default checks the same). */
+function responseStarted(socket: Socket): boolean {
+  const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  return current?.headersSent === true;
+}
+
+/** An error answer on a connection that asked to be upgraded and was not (or that Node could not parse). */
+function writeRawError(socket: Socket, err: unknown, log: Logger, statusOverride?: number): void {
   const error = EngineError.from(err);
-  const status = STATUS_BY_KIND[error.kind];
+  const status = statusOverride ?? STATUS_BY_KIND[error.kind];
   if (status >= 500) log.error({ err: error }, error.message);
   const body = JSON.stringify({ message: error.message }) + '\n';
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);

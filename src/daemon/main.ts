@@ -29,6 +29,7 @@ import { imagesBackend } from './image-backend.ts';
 import { ExecService } from './containers/exec-service.ts';
 import { execRoutes } from '../api/routes/exec.ts';
 import { eventRoutes } from '../api/routes/events.ts';
+import { SignalGate } from './signals.ts';
 
 function parseFlags(argv: string[]): { flags: FlagValues; configFile: string; configFileGiven: boolean } {
   const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -77,6 +78,8 @@ function shimEntry(): string {
 }
 
 async function main(): Promise<void> {
+  // Before anything else: Node's default for these signals is to exit on the spot.
+  const signals = new SignalGate(['SIGTERM', 'SIGINT', 'SIGHUP']);
   const { flags, configFile, configFileGiven } = parseFlags(process.argv.slice(2));
   let config: DaemonConfig = mergeConfig(flags, readConfigFile(configFile, configFileGiven), configFile);
   config = { ...config, dataRoot: resolve(config.dataRoot), execRoot: resolve(config.execRoot) };
@@ -113,6 +116,21 @@ async function main(): Promise<void> {
   const images = new ImageStore(paths);
   images.load(log);
   const events = new EventBus(paths.eventsJournal, log);
+  // A reload during restore is safe: restore reads live-restore when it gets to the stop.
+  signals.handle('SIGHUP', () => {
+    try {
+      const next = mergeConfig(flags, readConfigFile(configFile, configFileGiven), configFile);
+      const fields = { 'live-restore': 'liveRestore', 'log-level': 'logLevel', 'log-opts': 'logOpts', 'insecure-registries': 'insecureRegistries', 'max-concurrent-downloads': 'maxConcurrentDownloads', 'max-concurrent-uploads': 'maxConcurrentUploads' } as const;
+      const changed = RELOADABLE_KEYS.filter((key) => JSON.stringify(next[fields[key]]) !== JSON.stringify(config[fields[key]]));
+      config = { ...config, ...Object.fromEntries(RELOADABLE_KEYS.map((key) => [fields[key], next[fields[key]]])) };
+      log.level = config.logLevel;
+      if (next.group !== config.group) log.warn({ running: config.group ?? null, configured: next.group ?? null }, 'group is not reloadable: restart berthd to give the API socket to another group');
+      log.info({ liveRestore: config.liveRestore, logLevel: config.logLevel, logOpts: config.logOpts, changed }, 'configuration reloaded');
+      events.publish('daemon', 'reload', 'berth', { 'live-restore': String(config.liveRestore), 'log-level': config.logLevel });
+    } catch (err) {
+      log.error({ err: EngineError.from(err).message }, 'configuration reload failed; keeping the running configuration');
+    }
+  });
   const service = new ContainerService({
     events,
     paths,
@@ -139,14 +157,8 @@ async function main(): Promise<void> {
   const socketPaths = config.hosts.map((h) => h.slice('unix://'.length));
   for (const socketPath of socketPaths) await listenUnix(server, socketPath, { gid: socketGid });
 
-  const started = performance.now();
-  await execs.restore(store.all());
-  const counts = await service.restore();
-  if (!config.liveRestore) await service.stopAll();
-  const restarted = await service.startByRestartPolicy();
-  markReady();
-  log.info({ ...counts, restarted, ms: Math.round(performance.now() - started), liveRestore: config.liveRestore, runtime: runtimeChoice.name, storageDriver: storage.driver, sockets: socketPaths }, 'daemon ready; restore done');
-
+  let restored!: () => void;
+  const restoreDone = new Promise<void>((r) => (restored = r));
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
@@ -154,6 +166,8 @@ async function main(): Promise<void> {
     log.info({ signal, liveRestore: config.liveRestore }, 'shutting down');
     server.close();
     server.closeAllConnections();
+    // A container half-way through restore can be neither stopped nor left behind safely.
+    await restoreDone;
     if (config.liveRestore) service.detachAll();
     else {
       await service.stopAll();
@@ -165,22 +179,17 @@ async function main(): Promise<void> {
     log.info('daemon stopped');
     process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGHUP', () => {
-    try {
-      const next = mergeConfig(flags, readConfigFile(configFile, configFileGiven), configFile);
-      const fields = { 'live-restore': 'liveRestore', 'log-level': 'logLevel', 'log-opts': 'logOpts', 'insecure-registries': 'insecureRegistries', 'max-concurrent-downloads': 'maxConcurrentDownloads', 'max-concurrent-uploads': 'maxConcurrentUploads' } as const;
-      const changed = RELOADABLE_KEYS.filter((key) => JSON.stringify(next[fields[key]]) !== JSON.stringify(config[fields[key]]));
-      config = { ...config, ...Object.fromEntries(RELOADABLE_KEYS.map((key) => [fields[key], next[fields[key]]])) };
-      log.level = config.logLevel;
-      if (next.group !== config.group) log.warn({ running: config.group ?? null, configured: next.group ?? null }, 'group is not reloadable: restart berthd to give the API socket to another group');
-      log.info({ liveRestore: config.liveRestore, logLevel: config.logLevel, logOpts: config.logOpts, changed }, 'configuration reloaded');
-      events.publish('daemon', 'reload', 'berth', { 'live-restore': String(config.liveRestore), 'log-level': config.logLevel });
-    } catch (err) {
-      log.error({ err: EngineError.from(err).message }, 'configuration reload failed; keeping the running configuration');
-    }
-  });
+  signals.handle('SIGTERM', (signal) => void shutdown(signal));
+  signals.handle('SIGINT', (signal) => void shutdown(signal));
+
+  const started = performance.now();
+  await execs.restore(store.all());
+  const counts = await service.restore();
+  if (!config.liveRestore) await service.stopAll();
+  const restarted = shuttingDown ? 0 : await service.startByRestartPolicy();
+  markReady();
+  restored();
+  log.info({ ...counts, restarted, ms: Math.round(performance.now() - started), liveRestore: config.liveRestore, runtime: runtimeChoice.name, storageDriver: storage.driver, sockets: socketPaths }, 'daemon ready; restore done');
 }
 
 /**

@@ -7,6 +7,7 @@ import { childEnv } from '../lib/exec.ts';
 import { PRIVATE_FILE_MODE } from '../lib/private-paths.ts';
 import { signalNumber } from '../protocol/signals.ts';
 import { execArgs, lastRuntimeError } from '../runtime/oci-runtime.ts';
+import { writeOrWait } from '../lib/backpressure.ts';
 
 function frame(stream: number, payload: Buffer): Buffer {
   const header = Buffer.alloc(8);
@@ -17,17 +18,19 @@ function frame(stream: number, payload: Buffer): Buffer {
 
 /** Where an exec's output goes: stdcopy frames on a socket (exec) or a buffer (health checks). */
 export interface ExecOutput {
-  write(stream: number, payload: Buffer): void;
+  /** A promise means "backed up": the process's output is held back until it settles. */
+  write(stream: number, payload: Buffer): Promise<void> | void;
   end(): void;
 }
 
-/** An exec's output as stdcopy frames on the daemon's connection; a gone daemon just drops it. */
+/**
+ * An exec's output as stdcopy frames on the daemon's connection, held back while the daemon
+ * does not read; a gone daemon just drops it (the exec runs on).
+ */
 export function socketOutput(socket: Socket): ExecOutput {
   socket.on('error', () => undefined);
   return {
-    write: (stream, payload) => {
-      if (!socket.destroyed) socket.write(frame(stream, payload));
-    },
+    write: (stream, payload) => writeOrWait(socket, frame(stream, payload)),
     end: () => {
       if (!socket.destroyed) socket.end();
     },
@@ -49,7 +52,10 @@ export function runExec(config: ShimConfig, execId: string, process: Partial<Exe
   // Output waits until the reply line (with the PID) has gone out: the reply comes first on the wire.
   const pending: Array<[number, Buffer]> = [];
   let reported = false;
-  const send = (stream: number, payload: Buffer) => (reported ? output.write(stream, payload) : pending.push([stream, payload]));
+  const send = (stream: number, payload: Buffer): Promise<void> | void => {
+    if (reported) return output.write(stream, payload);
+    pending.push([stream, payload]);
+  };
   const markStarted = (pid: number) => {
     reported = true;
     started(pid);
@@ -84,8 +90,22 @@ export function runExec(config: ShimConfig, execId: string, process: Partial<Exe
       for (const f of [processFile, pidFile, logFile]) rmSync(f, { force: true });
       resolve(exit);
     };
-    child.stdout.on('data', (chunk: Buffer) => send(1, chunk));
-    child.stderr.on('data', (chunk: Buffer) => send(2, chunk));
+    // While the output is backed up, the pipes are not read: the process blocks on a full pipe.
+    let held = 0;
+    const holdBackUntil = (ready: Promise<void> | void) => {
+      if (!ready) return;
+      if (held++ === 0) {
+        child.stdout.pause();
+        child.stderr.pause();
+      }
+      void ready.then(() => {
+        if (--held > 0) return;
+        child.stdout.resume();
+        child.stderr.resume();
+      });
+    };
+    child.stdout.on('data', (chunk: Buffer) => holdBackUntil(send(1, chunk)));
+    child.stderr.on('data', (chunk: Buffer) => holdBackUntil(send(2, chunk)));
     child.stdout.on('close', () => { open--; finish(); });
     child.stderr.on('close', () => { open--; finish(); });
     child.on('error', () => { exitCode = 126; });

@@ -5,6 +5,7 @@ import type { Router } from '../router.ts';
 import { boolParam, intParam, readJsonBody, sendJson, sendNoContent } from '../router.ts';
 import { frame, STREAM_STDERR, STREAM_STDOUT } from '../stdcopy.ts';
 import { compareVersions } from '../server.ts';
+import { writeWithBackpressure } from '../../lib/backpressure.ts';
 
 export interface LogLine {
   stream: 'stdout' | 'stderr';
@@ -98,7 +99,8 @@ export function containerRoutes(router: Router, backend: ContainersBackend): voi
       try {
         for await (const line of lines) {
           if ((line.stream === 'stdout' && stdout) || (line.stream === 'stderr' && stderr)) {
-            stream.output.write(frame(line.stream === 'stdout' ? STREAM_STDOUT : STREAM_STDERR, Buffer.from(line.log)));
+            const more = await writeWithBackpressure(stream.output, frame(line.stream === 'stdout' ? STREAM_STDOUT : STREAM_STDERR, Buffer.from(line.log)), signal);
+            if (!more) break;
           }
           if (signal.aborted) break;
         }
@@ -131,10 +133,10 @@ export function containerRoutes(router: Router, backend: ContainersBackend): voi
       const samples = backend.stats(params.id!, { stream, oneShot: boolParam(query, 'one-shot'), signal })[Symbol.asyncIterator]();
       let next = await samples.next();
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      while (!next.done && !res.destroyed) {
-        res.write(JSON.stringify(next.value) + '\n');
+      while (!next.done && (await writeWithBackpressure(res, JSON.stringify(next.value) + '\n', signal))) {
         next = await samples.next();
       }
+      await samples.return?.();
       res.end();
     })
     .add('HEAD', '/containers/:id/archive', async ({ res, params, query }) => {
@@ -174,11 +176,11 @@ export function containerRoutes(router: Router, backend: ContainersBackend): voi
         until: query.get('until') || undefined,
         signal,
       });
-      await streamLogs(res, lines, { stdout, stderr, timestamps: boolParam(query, 'timestamps'), details: boolParam(query, 'details'), apiVersion });
+      await streamLogs(res, lines, { stdout, stderr, timestamps: boolParam(query, 'timestamps'), details: boolParam(query, 'details'), apiVersion, signal });
     });
 }
 
-async function streamLogs(res: ServerResponse, lines: AsyncIterable<LogLine>, opts: { stdout: boolean; stderr: boolean; timestamps: boolean; details: boolean; apiVersion: string }): Promise<void> {
+async function streamLogs(res: ServerResponse, lines: AsyncIterable<LogLine>, opts: { stdout: boolean; stderr: boolean; timestamps: boolean; details: boolean; apiVersion: string; signal: AbortSignal }): Promise<void> {
   const iterator = lines[Symbol.asyncIterator]();
   // Pull the first entry before answering, so a missing container is still a 404.
   let next = await iterator.next();
@@ -191,10 +193,10 @@ async function streamLogs(res: ServerResponse, lines: AsyncIterable<LogLine>, op
       // --details: the log's extra attributes (berth records none) and a space, as dockerd does.
       const body = opts.details ? ` ${line.log}` : line.log;
       const text = opts.timestamps ? `${line.time} ${body}` : body;
-      const ok = res.write(frame(line.stream === 'stdout' ? STREAM_STDOUT : STREAM_STDERR, Buffer.from(text)));
-      if (!ok) await new Promise((resolve) => res.once('drain', resolve));
+      // A client that leaves ends the wait at once, so the log's fds are closed right away.
+      if (!(await writeWithBackpressure(res, frame(line.stream === 'stdout' ? STREAM_STDOUT : STREAM_STDERR, Buffer.from(text)), opts.signal))) break;
     }
-    if (res.destroyed) break;
+    if (opts.signal.aborted) break;
     next = await iterator.next();
   }
   await iterator.return?.();

@@ -2,11 +2,15 @@ import type { Router } from '../router.ts';
 import { readJsonBody, sendJson } from '../router.ts';
 import { frame } from '../stdcopy.ts';
 import { multiplexedType } from './containers.ts';
+import { writeOrWait } from '../../lib/backpressure.ts';
 
 export interface ExecBackend {
   create(containerRef: string, body: unknown): { Id: string };
-  /** Resolves when the exec has ended and its exit code is recorded. */
-  start(execId: string, onOutput: ((stream: 1 | 2, payload: Buffer) => void) | undefined): Promise<unknown>;
+  /**
+   * Resolves when the exec has ended and its exit code is recorded. While a promise that
+   * `onOutput` returned is pending, the exec's output is held back (backpressure).
+   */
+  start(execId: string, onOutput: ((stream: 1 | 2, payload: Buffer) => Promise<void> | void) | undefined): Promise<unknown>;
   /** Throws (NotFound, Conflict) if the exec cannot be started, before anything is sent. */
   checkStartable(execId: string): void;
   inspect(execId: string): Record<string, unknown>;
@@ -17,7 +21,7 @@ export function execRoutes(router: Router, backend: ExecBackend): void {
     .add('POST', '/containers/:id/exec', async ({ req, res, params }) => {
       sendJson(res, 201, backend.create(params.id!, await readJsonBody(req)));
     })
-    .add('POST', '/exec/:id/start', async ({ req, res, params, hijack, apiVersion }) => {
+    .add('POST', '/exec/:id/start', async ({ req, res, params, hijack, apiVersion, signal }) => {
       const body = (await readJsonBody(req)) as { Detach?: boolean };
       backend.checkStartable(params.id!);
       if (body.Detach) {
@@ -28,7 +32,8 @@ export function execRoutes(router: Router, backend: ExecBackend): void {
       }
       const stream = hijack(multiplexedType(apiVersion));
       try {
-        await backend.start(params.id!, (streamId, payload) => stream.output.write(frame(streamId, payload)));
+        // A client that has gone away gets nothing more; the exec runs on, its output dropped.
+        await backend.start(params.id!, (streamId, payload) => writeOrWait(stream.output, frame(streamId, payload), signal));
       } finally {
         stream.close();
       }

@@ -92,7 +92,7 @@ export class ExecService {
     this.#containers.shimSocket(exec.containerId);
   }
 
-  async start(execId: string, onOutput: ((stream: 1 | 2, payload: Buffer) => void) | undefined): Promise<ExecExit> {
+  async start(execId: string, onOutput: ((stream: 1 | 2, payload: Buffer) => Promise<void> | void) | undefined): Promise<ExecExit> {
     const exec = this.#get(execId);
     if (exec.started) throw conflict(`Error: Exec command ${execId} has already run`);
     const { record, socketPath } = this.#containers.shimSocket(exec.containerId);

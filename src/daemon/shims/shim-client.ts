@@ -133,9 +133,10 @@ export interface ExecSession {
 
 /**
  * Starts an exec through the shim on a connection of its own: one JSON reply line, then
- * stdcopy frames (forwarded to `onOutput`), then an exit frame.
+ * stdcopy frames (forwarded to `onOutput`), then an exit frame. While a promise returned by
+ * `onOutput` is pending the connection is not read, so the shim (and the exec) is held back.
  */
-export function startExec(socketPath: string, execId: string, process: ExecProcess, onOutput: (stream: 1 | 2, payload: Buffer) => void): Promise<ExecSession> {
+export function startExec(socketPath: string, execId: string, process: ExecProcess, onOutput: (stream: 1 | 2, payload: Buffer) => Promise<void> | void): Promise<ExecSession> {
   return new Promise((resolveStart, rejectStart) => {
     const socket = connect(socketPath);
     let buffer: Buffer = Buffer.alloc(0);
@@ -145,6 +146,13 @@ export function startExec(socketPath: string, execId: string, process: ExecProce
     const exit = new Promise<ExecExit>((res, rej) => { resolveExit = res; rejectExit = rej; });
     exit.catch(() => undefined);
     let exited = false;
+    let waits = 0;
+    const holdBackUntil = (ready: Promise<void>) => {
+      if (waits++ === 0) socket.pause();
+      void ready.then(() => {
+        if (--waits === 0) socket.resume();
+      });
+    };
     socket.once('connect', () => socket.write(encodeJsonLine({ id: 1, method: 'exec', params: { execId, process } })));
     socket.on('data', (chunk: Buffer) => {
       buffer = Buffer.concat([buffer, chunk]);
@@ -169,7 +177,10 @@ export function startExec(socketPath: string, execId: string, process: ExecProce
         if (stream === EXEC_EXIT_FRAME) {
           exited = true;
           resolveExit(JSON.parse(payload.toString()) as ExecExit);
-        } else if (stream === 1 || stream === 2) onOutput(stream, payload);
+        } else if (stream === 1 || stream === 2) {
+          const ready = onOutput(stream, payload);
+          if (ready) holdBackUntil(ready);
+        }
       }
     });
     socket.on('error', (err) => {
