@@ -18,7 +18,7 @@ export type FieldTreatment =
       /** NotImplemented: berth lacks the feature; InvalidArgument: dockerd on Linux refuses it too. */
       kind: Extract<ErrorKind, 'NotImplemented' | 'InvalidArgument'>;
       why: string;
-      /** The values that mean "not set"; `isZero` when omitted. */
+      /** The values that mean "not set"; `isUnset` when omitted. */
       isDefault?: (value: unknown) => boolean;
     };
 
@@ -26,7 +26,13 @@ const HONOURED: FieldTreatment = { status: 'honoured' };
 const notYet = (why: string, isDefault?: (value: unknown) => boolean): FieldTreatment => ({ status: 'default-only', kind: 'NotImplemented', why: `${why} not supported by berth yet`, ...(isDefault ? { isDefault } : {}) });
 const notOnLinux = (why: string, isDefault?: (value: unknown) => boolean): FieldTreatment => ({ status: 'default-only', kind: 'InvalidArgument', why, ...(isDefault ? { isDefault } : {}) });
 
-/** Go's zero value as JSON: null, false, 0, "", [], or an object of zero values. */
+/** Not set: JSON null, false, 0, "", [] or {} (a map with entries is set, whatever they hold). */
+export function isUnset(value: unknown): boolean {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return Object.keys(value).length === 0;
+  return isZero(value);
+}
+
+/** Go's zero value of a struct as JSON: null, false, 0, "", [], or an object of zero values. */
 export function isZero(value: unknown): boolean {
   if (value === undefined || value === null || value === false || value === 0 || value === '') return true;
   if (Array.isArray(value)) return value.length === 0;
@@ -40,7 +46,7 @@ const nullOnly = (value: unknown) => value === undefined || value === null;
 /** The docker CLI names the container's network mode with empty endpoint settings. */
 const BERTH_NETWORKS = ['default', 'bridge', 'none', 'host'];
 const plainEndpoints = (value: unknown) =>
-  isZero(value) || (typeof value === 'object' && !Array.isArray(value) && Object.entries(value as object).every(([network, settings]) => BERTH_NETWORKS.includes(network) && isZero(settings)));
+  isUnset(value) || (typeof value === 'object' && !Array.isArray(value) && Object.entries(value as object).every(([network, settings]) => BERTH_NETWORKS.includes(network) && isZero(settings)));
 
 export const CREATE_FIELDS: Record<CreateSection, Record<string, FieldTreatment>> = {
   Config: {
@@ -118,7 +124,7 @@ export const CREATE_FIELDS: Record<CreateSection, Record<string, FieldTreatment>
     VolumeDriver: notYet('volume drivers are'),
     VolumesFrom: notYet('--volumes-from is'),
     Mounts: notYet('--mount (use -v HOST:CTR) is'),
-    ConsoleSize: notYet('a console size (it needs a TTY) is', (v) => isZero(v) || (Array.isArray(v) && v.every((n) => n === 0))),
+    ConsoleSize: notYet('a console size (it needs a TTY) is', (v) => isUnset(v) || (Array.isArray(v) && v.every((n) => n === 0))),
     Annotations: notYet('OCI annotations are'),
     CapAdd: HONOURED,
     CapDrop: HONOURED,
@@ -160,7 +166,7 @@ function refuse(section: CreateSection, body: Record<string, unknown>): void {
   for (const [name, treatment] of Object.entries(CREATE_FIELDS[section])) {
     if (treatment.status === 'honoured' || !(name in body)) continue;
     const value = body[name];
-    if ((treatment.isDefault ?? isZero)(value)) continue;
+    if ((treatment.isDefault ?? isUnset)(value)) continue;
     const prefix = section === 'Config' ? '' : `${section}.`;
     throw new EngineError(treatment.kind, `${prefix}${name}: ${treatment.why} (got ${describe(value)})`);
   }
