@@ -17,7 +17,6 @@ export interface SpecInput {
   gid: number;
   additionalGids: number[];
   hostname: string;
-  domainname?: string;
   network: 'none' | 'host';
   binds: BindMount[];
   /** Files the engine generates and bind-mounts over /etc/{hosts,hostname,resolv.conf}. */
@@ -78,7 +77,6 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
     },
     root: { path: input.rootfs, readonly: readonlyRootfs },
     hostname: input.hostname,
-    ...(input.domainname ? { domainname: input.domainname } : {}),
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },

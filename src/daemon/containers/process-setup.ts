@@ -121,7 +121,6 @@ export function writeBundleSpec(paths: DaemonPaths, record: ContainerRecord, ima
     cwd: record.config.WorkingDir || image.config.WorkingDir || '/',
     ...resolveContainerUser(record.config.User || image.config.User || '', record.hostConfig.GroupAdd ?? [], rootfs),
     hostname: record.config.Hostname,
-    ...(record.config.Domainname ? { domainname: record.config.Domainname } : {}),
     network: record.hostConfig.NetworkMode === 'host' ? 'host' : 'none',
     binds,
     etcFiles: {
@@ -157,6 +156,7 @@ function confinement(record: ContainerRecord) {
     readonlyRootfs: host.ReadonlyRootfs ?? false,
     devices,
     deviceRules,
-    sysctls: host.Sysctls ?? {},
+    // As dockerd: the NIS domain name through its sysctl (runc 1.1 has no domainname support).
+    sysctls: { ...(record.config.Domainname ? { 'kernel.domainname': record.config.Domainname } : {}), ...host.Sysctls },
   };
 }
