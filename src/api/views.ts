@@ -47,12 +47,7 @@ export function containerInspect(r: ContainerRecord, paths: ContainerPaths, imag
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: null,
-    HostConfig: {
-      ...r.hostConfig,
-      PortBindings: {},
-      Privileged: false,
-      ReadonlyRootfs: false,
-    },
+    HostConfig: hostConfigView(r.hostConfig),
     GraphDriver: { Name: r.storageDriver, Data: { MergedDir: paths.rootfs } },
     Mounts: (r.hostConfig.Binds ?? []).map((bind) => {
       const [source, destination, mode = ''] = bind.split(':');
@@ -60,6 +55,23 @@ export function containerInspect(r: ContainerRecord, paths: ContainerPaths, imag
     }),
     Config: { ...r.config, Image: imageRef, Cmd: r.config.Cmd, Entrypoint: r.config.Entrypoint },
     NetworkSettings: { Networks: {}, Ports: {}, SandboxKey: '' },
+  };
+}
+
+/** HostConfig as dockerd shows it: the confinement fields always present (Sysctls only when set, as Go's omitempty). */
+function hostConfigView(h: ContainerRecord['hostConfig']): Record<string, unknown> {
+  const { Sysctls, ...rest } = h;
+  return {
+    ...rest,
+    ContainerIDFile: h.ContainerIDFile ?? '',
+    PortBindings: {},
+    CapAdd: h.CapAdd ?? null,
+    CapDrop: h.CapDrop ?? null,
+    GroupAdd: h.GroupAdd ?? null,
+    Privileged: h.Privileged ?? false,
+    ReadonlyRootfs: h.ReadonlyRootfs ?? false,
+    Devices: h.Devices ?? [],
+    ...(Sysctls && Object.keys(Sysctls).length ? { Sysctls } : {}),
   };
 }
 

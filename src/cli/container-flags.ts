@@ -32,7 +32,14 @@ export function addContainerOptions(cmd: Command): Command {
     .option('--health-timeout <duration>', 'maximum time to allow one check to run (ms|s|m|h)')
     .option('--health-start-period <duration>', 'start period for the container to initialize before counting retries (ms|s|m|h)')
     .option('--health-retries <n>', 'consecutive failures needed to report unhealthy')
-    .option('--no-healthcheck', 'disable any container-specified HEALTHCHECK');
+    .option('--no-healthcheck', 'disable any container-specified HEALTHCHECK')
+    .option('--cap-add <cap>', 'add Linux capabilities (name with or without CAP_, or ALL)', collect)
+    .option('--cap-drop <cap>', 'drop Linux capabilities (name with or without CAP_, or ALL)', collect)
+    .option('--privileged', 'give extended privileges to this container (all capabilities and devices)')
+    .option('--read-only', "mount the container's root filesystem as read only")
+    .option('--device <HOST[:CTR[:rwm]]>', 'add a host device to the container', collect)
+    .option('--group-add <group>', 'add additional groups to join (name or GID)', collect)
+    .option('--sysctl <key=value>', 'namespaced kernel parameters', collect);
 }
 
 export interface ContainerOptions {
@@ -62,6 +69,39 @@ export interface ContainerOptions {
   healthRetries?: string;
   /** commander's negation of --no-healthcheck: false when given. */
   healthcheck: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  readOnly?: boolean;
+  device?: string[];
+  groupAdd?: string[];
+  sysctl?: string[];
+}
+
+const isDeviceMode = (mode: string) => mode !== '' && /^[rwm]+$/.test(mode) && new Set(mode).size === mode.length;
+
+/** `--device HOST[:CTR][:rwm]` → Docker's DeviceMapping, as the docker CLI parses it. */
+export function parseDeviceFlag(spec: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+  const parts = spec.split(':');
+  if (parts.length > 3 || parts[0] === '') throw new EngineError('InvalidArgument', `invalid argument "${spec}" for "--device" flag: invalid device specification: ${spec}`);
+  const [host = '', second, third] = parts;
+  let permissions = third ?? 'rwm';
+  let container = '';
+  if (second !== undefined) {
+    if (isDeviceMode(second)) permissions = second;
+    else container = second;
+  }
+  container ||= host;
+  if (!container.startsWith('/')) throw new EngineError('InvalidArgument', `invalid argument "${spec}" for "--device" flag: bad format for path: ${container}`);
+  if (!isDeviceMode(permissions)) throw new EngineError('InvalidArgument', `invalid argument "${spec}" for "--device" flag: invalid device mode: ${permissions}`);
+  return { PathOnHost: host, PathInContainer: container, CgroupPermissions: permissions };
+}
+
+function sysctls(items: string[]): Record<string, string> {
+  for (const item of items) {
+    if (!item.includes('=') || item.startsWith('=')) throw new EngineError('InvalidArgument', `invalid argument "${item}" for "--sysctl" flag: sysctl '${item}' is not allowed`);
+  }
+  return keyValues(items, '=');
 }
 
 /** docker's --health-* flags → HealthConfig (durations in nanoseconds); undefined when none is given. */
@@ -117,6 +157,13 @@ export function createBody(image: string, command: string[], o: ContainerOptions
       RestartPolicy: { Name: policy, MaximumRetryCount: retries ? Number(retries) : 0 },
       LogConfig: { Type: o.logDriver ?? '', Config: keyValues(o.logOpt ?? [], '=') },
       AutoRemove: Boolean(o.rm),
+      CapAdd: o.capAdd ?? null,
+      CapDrop: o.capDrop ?? null,
+      Privileged: Boolean(o.privileged),
+      ReadonlyRootfs: Boolean(o.readOnly),
+      Devices: (o.device ?? []).map(parseDeviceFlag),
+      GroupAdd: o.groupAdd ?? null,
+      Sysctls: sysctls(o.sysctl ?? []),
     },
   };
 }

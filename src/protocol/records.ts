@@ -39,12 +39,32 @@ export interface RestartPolicy {
   MaximumRetryCount: number;
 }
 
+/** `--device host[:ctr[:rwm]]`, as Docker stores it. */
+export interface DeviceMapping {
+  PathOnHost: string;
+  PathInContainer: string;
+  CgroupPermissions: string;
+}
+
 export interface HostConfig {
   Binds: string[] | null;
   NetworkMode: string;
   RestartPolicy: RestartPolicy;
   LogConfig: { Type: string; Config: Record<string, string> };
   AutoRemove: boolean;
+  /**
+   * Confinement, as the client sent it (Docker keeps CapAdd/CapDrop unnormalized). Optional:
+   * records written before these fields existed read as Docker's defaults.
+   */
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  Privileged?: boolean;
+  ReadonlyRootfs?: boolean;
+  Devices?: DeviceMapping[];
+  GroupAdd?: string[] | null;
+  Sysctls?: Record<string, string>;
+  /** Written by the docker CLI itself (--cidfile); dockerd only keeps the name. */
+  ContainerIDFile?: string;
 }
 
 export interface ContainerState {

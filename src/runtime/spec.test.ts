@@ -30,3 +30,41 @@ test('binds are mounted read-only when asked; etc files are bind-mounted; cgroup
   assert.equal(spec.linux.cgroupsPath, undefined);
   assert.equal((buildSpec({ ...input, cgroupsPath: '/berth/x' }) as unknown as Spec).linux.cgroupsPath, '/berth/x');
 });
+
+type ConfinedSpec = {
+  root: { readonly: boolean };
+  process: { capabilities: { bounding: string[]; effective: string[] } };
+  mounts: Array<{ destination: string; options: string[] }>;
+  linux: { maskedPaths: string[]; readonlyPaths: string[]; devices?: unknown[]; sysctl?: Record<string, string>; resources?: { devices: Array<{ allow: boolean; type?: string; major?: number; access: string }> } };
+};
+const optionsOf = (spec: ConfinedSpec, destination: string) => spec.mounts.find((m) => m.destination === destination)!.options;
+
+test('read-only: the root and every mount but /proc and /dev* are read-only; binds keep their own mode', () => {
+  const spec = buildSpec({ ...input, binds: [{ source: '/host', destination: '/data', readOnly: false }], readonlyRootfs: true }) as unknown as ConfinedSpec;
+  assert.equal(spec.root.readonly, true);
+  for (const ro of ['/sys', '/etc/hosts', '/etc/resolv.conf', '/etc/hostname']) assert.ok(optionsOf(spec, ro).includes('ro'), ro);
+  for (const rw of ['/proc', '/dev', '/dev/shm', '/dev/mqueue', '/dev/pts', '/data']) assert.ok(!optionsOf(spec, rw).includes('ro'), rw);
+  assert.equal((buildSpec(input) as unknown as ConfinedSpec).root.readonly, false);
+});
+
+test('privileged: nothing masked, /sys read-write, every device allowed; otherwise the defaults plus --device rules', () => {
+  const plain = buildSpec({ ...input, cgroupsPath: '/berth/x', deviceRules: [{ allow: true, type: 'c', major: 10, minor: 200, access: 'r' }] }) as unknown as ConfinedSpec;
+  assert.ok(plain.linux.maskedPaths.includes('/proc/kcore'));
+  assert.ok(optionsOf(plain, '/sys').includes('ro'));
+  assert.deepEqual(plain.linux.resources!.devices[0], { allow: false, access: 'rwm' });
+  assert.deepEqual(plain.linux.resources!.devices.at(-1), { allow: true, type: 'c', major: 10, minor: 200, access: 'r' });
+  const privileged = buildSpec({ ...input, cgroupsPath: '/berth/x', privileged: true, readonlyRootfs: true, capabilities: ['CAP_SYS_ADMIN'] }) as unknown as ConfinedSpec;
+  assert.deepEqual([privileged.linux.maskedPaths, privileged.linux.readonlyPaths], [[], []]);
+  assert.ok(!optionsOf(privileged, '/sys').includes('ro'), 'privileged wins over read-only for /sys, as in moby');
+  assert.deepEqual(privileged.linux.resources!.devices, [{ allow: true, access: 'rwm' }]);
+  assert.deepEqual(privileged.process.capabilities.effective, ['CAP_SYS_ADMIN']);
+});
+
+test('devices and sysctls are passed through only when there are some', () => {
+  const none = buildSpec(input) as unknown as ConfinedSpec;
+  assert.equal(none.linux.devices, undefined);
+  assert.equal(none.linux.sysctl, undefined);
+  const some = buildSpec({ ...input, devices: [{ path: '/dev/x', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 }], sysctls: { 'net.ipv4.ip_forward': '1' } }) as unknown as ConfinedSpec;
+  assert.equal(some.linux.devices!.length, 1);
+  assert.deepEqual(some.linux.sysctl, { 'net.ipv4.ip_forward': '1' });
+});

@@ -1,4 +1,6 @@
 /** Builds the OCI runtime spec (config.json) for a container, with Docker's defaults. */
+import { DEFAULT_CAPABILITIES } from './capabilities.ts';
+import type { DeviceRule, LinuxDevice } from './devices.ts';
 
 export interface BindMount {
   source: string;
@@ -22,12 +24,23 @@ export interface SpecInput {
   /** cgroup path (cgroupfs style); omitted where the runtime cannot manage cgroups on this host. */
   cgroupsPath?: string;
   nofileLimit: number;
+  /** Capabilities the process gets (bounding, effective, permitted); Docker's defaults when omitted. */
+  capabilities?: readonly string[];
+  /**
+   * --privileged: no masked or read-only /proc paths, /sys read-write, every device allowed.
+   * (The caller passes all capabilities and the host's devices.) A privileged container runs
+   * without seccomp: the seccomp profile must be left out when this is true.
+   */
+  privileged?: boolean;
+  /** --read-only: the root filesystem and every mount but /proc and /dev* read-only. */
+  readonlyRootfs?: boolean;
+  /** Device nodes created in the container (--device, or the host's for --privileged). */
+  devices?: readonly LinuxDevice[];
+  /** Device cgroup rules after Docker's defaults (--device); ignored for a privileged container. */
+  deviceRules?: readonly DeviceRule[];
+  /** Namespaced kernel parameters (--sysctl), already validated. */
+  sysctls?: Readonly<Record<string, string>>;
 }
-
-const DEFAULT_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
-];
 
 const MASKED_PATHS = [
   '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
@@ -37,13 +50,18 @@ const MASKED_PATHS = [
 const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 export function buildSpec(input: SpecInput): Record<string, unknown> {
+  const privileged = input.privileged ?? false;
+  const readonlyRootfs = input.readonlyRootfs ?? false;
   const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (input.network === 'none') namespaces.push({ type: 'network' });
   const etcMounts = [
     { destination: '/etc/resolv.conf', source: input.etcFiles.resolvConf },
     { destination: '/etc/hostname', source: input.etcFiles.hostname },
     { destination: '/etc/hosts', source: input.etcFiles.hosts },
-  ].map((m) => ({ ...m, type: 'bind', options: ['rbind', 'rprivate'] }));
+  ].map((m) => ({ ...m, type: 'bind', options: ['rbind', 'rprivate', ...(readonlyRootfs ? ['ro'] : [])] }));
+  const capabilities = input.capabilities ?? DEFAULT_CAPABILITIES;
+  const sysfsOptions = ['nosuid', 'noexec', 'nodev', ...(privileged ? [] : ['ro'])];
+  const deviceRules = privileged ? [{ allow: true, access: 'rwm' }] : [{ allow: false, access: 'rwm' }, ...DEFAULT_DEVICE_RULES, ...(input.deviceRules ?? [])];
 
   return {
     ociVersion: '1.0.2',
@@ -53,15 +71,11 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
       args: input.args,
       env: input.env,
       cwd: input.cwd,
-      capabilities: {
-        bounding: DEFAULT_CAPABILITIES,
-        effective: DEFAULT_CAPABILITIES,
-        permitted: DEFAULT_CAPABILITIES,
-      },
+      capabilities: { bounding: capabilities, effective: capabilities, permitted: capabilities },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: input.nofileLimit, soft: input.nofileLimit }],
       noNewPrivileges: false,
     },
-    root: { path: input.rootfs, readonly: false },
+    root: { path: input.rootfs, readonly: readonlyRootfs },
     hostname: input.hostname,
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
@@ -71,8 +85,8 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
       // A new network namespace may mount sysfs; with the host's, bind it read-only instead.
       input.network === 'none'
-        ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] }
-        : { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] },
+        ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysfsOptions }
+        : { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', ...sysfsOptions] },
       ...etcMounts,
       ...input.binds.map((b) => ({
         destination: b.destination,
@@ -83,14 +97,11 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
     ],
     linux: {
       namespaces,
-      ...(input.cgroupsPath
-        ? {
-            cgroupsPath: input.cgroupsPath,
-            resources: { devices: [{ allow: false, access: 'rwm' }, ...DEFAULT_DEVICE_RULES] },
-          }
-        : {}),
-      maskedPaths: MASKED_PATHS,
-      readonlyPaths: READONLY_PATHS,
+      ...(input.devices?.length ? { devices: input.devices } : {}),
+      ...(input.cgroupsPath ? { cgroupsPath: input.cgroupsPath, resources: { devices: deviceRules } } : {}),
+      ...(input.sysctls && Object.keys(input.sysctls).length ? { sysctl: input.sysctls } : {}),
+      maskedPaths: privileged ? [] : MASKED_PATHS,
+      readonlyPaths: privileged ? [] : READONLY_PATHS,
     },
   };
 }

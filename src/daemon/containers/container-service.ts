@@ -177,6 +177,8 @@ export class ContainerService {
       void this.#d.store.saveEventually(record);
       rmSync(paths.bundle(record.id), { recursive: true, force: true });
       await storage.unmount(paths.containerRootfs(record.id)).catch(() => undefined);
+      // As dockerd: an --rm container that cannot start is removed, so `docker run --rm` waiting for the removal returns.
+      if (record.hostConfig.AutoRemove) await this.#removeRecord(record).catch((e: unknown) => this.#d.log.warn({ containerId: record.id, err: e }, 'cannot remove a container that failed to start'));
       throw err;
     }
     await this.#watch(record);

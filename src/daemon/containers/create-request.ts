@@ -3,6 +3,8 @@ import { invalidArgument, EngineError } from '../../protocol/errors.ts';
 import type { ContainerConfig, HostConfig, RestartPolicy } from '../../protocol/records.ts';
 import { normalizeSignal } from '../../protocol/signals.ts';
 import { parseLogOpts } from '../../shim/json-log-writer.ts';
+import { parseDevices, validateCapabilities, validateGroupAdd, validateSysctls } from './confinement.ts';
+import { refuseUnsupportedFields } from './create-fields.ts';
 
 /** The parts of Docker's POST /containers/create body that berth uses, validated. */
 export interface CreateRequest {
@@ -33,6 +35,7 @@ const toStrSlice = (v: string | string[] | undefined): string[] | null => (v ===
 export function parseCreateRequest(raw: unknown, daemonLogOpts: Record<string, string>): CreateRequest {
   if (!isObject(raw)) throw invalidArgument('invalid JSON: the request body must be a JSON object');
   const body = raw as Record<string, unknown>;
+  refuseUnsupportedFields(body);
   const image = field<string>(body, 'Image', isString, 'string');
   if (!image) throw invalidArgument('invalid reference format: image name is required');
   const stopSignal = field<string>(body, 'StopSignal', isString, 'string');
@@ -61,16 +64,13 @@ export function parseCreateRequest(raw: unknown, daemonLogOpts: Record<string, s
     ...(stopTimeout !== undefined ? { StopTimeout: stopTimeout } : {}),
     ...(healthcheck ? { Healthcheck: healthcheck } : {}),
     ...objectField(body, 'ExposedPorts'),
-    ...objectField(body, 'Volumes'),
   };
   if (config.WorkingDir && !isAbsolute(config.WorkingDir)) throw invalidArgument(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
-  if (config.Tty) throw new EngineError('NotImplemented', 'TTY containers are not supported yet');
-  if (config.OpenStdin) throw new EngineError('NotImplemented', 'interactive containers (-i) are not supported yet');
   return { config, hostConfig: parseHostConfig(body.HostConfig, daemonLogOpts) };
 }
 
-/** ExposedPorts / Volumes: Go's map[string]struct{}; only the keys count. */
-function objectField(body: Record<string, unknown>, key: 'ExposedPorts' | 'Volumes'): Partial<Record<typeof key, Record<string, object>>> {
+/** ExposedPorts: Go's map[string]struct{}; only the keys count. */
+function objectField(body: Record<string, unknown>, key: 'ExposedPorts'): Partial<Record<typeof key, Record<string, object>>> {
   const value = body[key];
   if (value === undefined || value === null) return {};
   if (!isObject(value)) throw invalidArgument(`json: cannot unmarshal ${key}: must be an object`);
@@ -109,6 +109,32 @@ function parseHostConfig(raw: unknown, daemonLogOpts: Record<string, string>): H
     RestartPolicy: { Name: restartName as RestartPolicy['Name'], MaximumRetryCount: maxRetry },
     LogConfig: { Type: 'json-file', Config: logOpts },
     AutoRemove: autoRemove,
+    ...parseConfinement(body, networkMode),
+  };
+}
+
+/** CapAdd, CapDrop, Privileged, ReadonlyRootfs, Devices, GroupAdd, Sysctls (only those set are kept). */
+function parseConfinement(body: Record<string, unknown>, networkMode: string): Partial<HostConfig> {
+  const capAdd = toStrSlice(field(body, 'CapAdd', isStrSlice, 'strslice.StrSlice'));
+  const capDrop = toStrSlice(field(body, 'CapDrop', isStrSlice, 'strslice.StrSlice'));
+  validateCapabilities(capAdd ?? [], capDrop ?? []);
+  const privileged = field<boolean>(body, 'Privileged', isBoolean, 'bool') ?? false;
+  const readonlyRootfs = field<boolean>(body, 'ReadonlyRootfs', isBoolean, 'bool') ?? false;
+  const devices = parseDevices(body.Devices);
+  const groupAdd = field<string[]>(body, 'GroupAdd', isStringArray, '[]string') ?? null;
+  validateGroupAdd(groupAdd ?? []);
+  const sysctls = field<Record<string, string>>(body, 'Sysctls', isStringMap, 'map[string]string') ?? {};
+  validateSysctls(sysctls, networkMode);
+  const containerIdFile = field<string>(body, 'ContainerIDFile', isString, 'string') ?? '';
+  return {
+    ...(capAdd?.length ? { CapAdd: capAdd } : {}),
+    ...(capDrop?.length ? { CapDrop: capDrop } : {}),
+    ...(privileged ? { Privileged: true } : {}),
+    ...(readonlyRootfs ? { ReadonlyRootfs: true } : {}),
+    ...(devices.length ? { Devices: devices } : {}),
+    ...(groupAdd?.length ? { GroupAdd: groupAdd } : {}),
+    ...(Object.keys(sysctls).length ? { Sysctls: sysctls } : {}),
+    ...(containerIdFile ? { ContainerIDFile: containerIdFile } : {}),
   };
 }
 

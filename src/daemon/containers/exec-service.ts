@@ -12,7 +12,7 @@ import type { ImageStore } from '../../images/image-store.ts';
 import type { DaemonPaths } from '../paths.ts';
 import type { EventBus } from '../events.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { mergeEnv, resolveUser } from './process-setup.ts';
+import { mergeEnv, resolveContainerUser } from './process-setup.ts';
 
 export interface ExecConfig {
   Cmd: string[];
@@ -219,7 +219,7 @@ export class ExecService {
       args: config.Cmd,
       env: mergeEnv([...(image?.config.Env ?? []), ...record.config.Env], config.Env),
       cwd: config.WorkingDir || record.config.WorkingDir || image?.config.WorkingDir || '/',
-      user: resolveUser(config.User || record.config.User || image?.config.User || '', rootfs),
+      user: resolveContainerUser(config.User || record.config.User || image?.config.User || '', record.hostConfig.GroupAdd ?? [], rootfs),
     };
   }
 

@@ -2,6 +2,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { invalidArgument } from '../../protocol/errors.ts';
 import type { ContainerRecord, ImageRecord } from '../../protocol/records.ts';
+import { containerCapabilities } from '../../runtime/capabilities.ts';
+import { devicesFromPath, hostDevices, type DeviceRule, type LinuxDevice } from '../../runtime/devices.ts';
 import { buildSpec, type BindMount } from '../../runtime/spec.ts';
 import type { DaemonPaths } from '../paths.ts';
 import { parseBind } from './create-request.ts';
@@ -58,6 +60,29 @@ export function resolveUser(user: string, rootfs: string): { uid: number; gid: n
   return { uid, gid, additionalGids: [] };
 }
 
+/**
+ * --group-add: names looked up in the container's /etc/group, numbers taken as they are
+ * (libcontainer's GetAdditionalGroups). With groups added, the primary gid leads the list, as in Docker.
+ */
+export function resolveAdditionalGroups(groupAdd: readonly string[], primaryGid: number, rootfs: string): number[] {
+  if (groupAdd.length === 0) return [];
+  const groups = readColonFile(join(rootfs, 'etc/group'));
+  const gids = groupAdd.map((name) => {
+    const entry = groups.find((g) => g[0] === name || g[2] === name);
+    if (entry) return Number(entry[2]);
+    if (/^\d+$/.test(name)) return Number(name);
+    throw invalidArgument(`unable to find group ${name}: no matching entries in group file`);
+  });
+  return [...new Set([primaryGid, ...gids])];
+}
+
+/** The container's user with its --group-add groups: what its process and every exec run as. */
+export function resolveContainerUser(user: string, groupAdd: readonly string[], rootfs: string): { uid: number; gid: number; additionalGids: number[] } {
+  const resolved = resolveUser(user, rootfs);
+  const added = resolveAdditionalGroups(groupAdd, resolved.gid, rootfs);
+  return { ...resolved, additionalGids: [...new Set([...resolved.additionalGids, ...added])] };
+}
+
 function readColonFile(path: string): string[][] {
   if (!existsSync(path)) return [];
   return readFileSync(path, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
@@ -95,7 +120,7 @@ export function writeBundleSpec(paths: DaemonPaths, record: ContainerRecord, ima
     args: [record.path, ...record.args],
     env: mergeEnv(image.config.Env, record.config.Env),
     cwd: record.config.WorkingDir || image.config.WorkingDir || '/',
-    ...resolveUser(record.config.User || image.config.User || '', rootfs),
+    ...resolveContainerUser(record.config.User || image.config.User || '', record.hostConfig.GroupAdd ?? [], rootfs),
     hostname: record.config.Hostname,
     network: record.hostConfig.NetworkMode === 'host' ? 'host' : 'none',
     binds,
@@ -106,9 +131,34 @@ export function writeBundleSpec(paths: DaemonPaths, record: ContainerRecord, ima
     },
     ...(cgroupsPath ? { cgroupsPath } : {}),
     nofileLimit: hardNofileLimit(),
+    ...confinement(record),
   });
   const bundle = paths.bundle(record.id);
   mkdirSync(bundle, { recursive: true, mode: PRIVATE_DIR_MODE });
   // The spec holds the container's environment: owner-only, as every record.
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec), { mode: PRIVATE_FILE_MODE });
+}
+
+/** CapAdd/CapDrop/Privileged/ReadonlyRootfs/Devices/Sysctls → the spec's capabilities, devices and mounts (moby daemon/oci_linux.go). */
+function confinement(record: ContainerRecord) {
+  const host = record.hostConfig;
+  const privileged = host.Privileged ?? false;
+  const devices: LinuxDevice[] = privileged ? hostDevices() : [];
+  const deviceRules: DeviceRule[] = [];
+  for (const mapping of host.Devices ?? []) {
+    // A privileged container has the host's /dev already; only renamed devices are extra.
+    if (privileged && mapping.PathOnHost === mapping.PathInContainer) continue;
+    const found = devicesFromPath(mapping.PathOnHost, mapping.PathInContainer, privileged ? 'rwm' : mapping.CgroupPermissions);
+    devices.push(...found.devices);
+    deviceRules.push(...found.rules);
+  }
+  return {
+    capabilities: containerCapabilities(host.CapAdd ?? [], host.CapDrop ?? [], privileged),
+    privileged,
+    readonlyRootfs: host.ReadonlyRootfs ?? false,
+    devices,
+    deviceRules,
+    // As dockerd: the NIS domain name through its sysctl (runc 1.1 has no domainname support).
+    sysctls: { ...(record.config.Domainname ? { 'kernel.domainname': record.config.Domainname } : {}), ...host.Sysctls },
+  };
 }
