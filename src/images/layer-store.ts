@@ -26,7 +26,7 @@ export interface LayerRecord {
   blob?: LayerBlob;
   /** Where the unpacked layer lives when it is not layers/<chain>/diff (images from berth 0.1). */
   dir?: string;
-  /** The unpacked files as they were when the layer was made durable (absent before berth 0.3). */
+  /** The unpacked files as they were when the layer was made durable (absent in layers unpacked before berth kept it: recorded at their first check). */
   content?: LayerSummary;
 }
 
