@@ -1,13 +1,15 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { notFound } from '../protocol/errors.ts';
+import { createReadStream } from 'node:fs';
+import { EngineError, notFound } from '../protocol/errors.ts';
 import { migrateImageRecord, type ImageRecord, type LayerBlob } from '../protocol/records.ts';
 import { readJsonIfExists, removeDirAtomic, sweepLeftovers, writeJsonAtomic } from '../lib/atomic-file.ts';
-import type { Logger } from '../lib/logger.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
 import type { DaemonPaths } from '../daemon/paths.ts';
 import { ContentStore, sha256 } from './content-store.ts';
 import { containerConfigOf, parseImageConfig, type ImageConfigBlob } from './image-config.ts';
 import { chainIds, LayerStore } from './layer-store.ts';
+import { unpackLayer } from './layer-unpack.ts';
 import { familiarName, familiarTagged, normalizeReference, parseReference, type ImageReference } from './reference.ts';
 import { PRIVATE_DIR_MODE } from '../lib/private-paths.ts';
 
@@ -26,6 +28,7 @@ export class ImageStore {
   readonly #images = new Map<string, ImageRecord>();
   readonly #leases = new Map<string, number>();
   #loadFailures = 0;
+  #log: Logger = createLogger('images', 'fatal');
 
   constructor(paths: DaemonPaths) {
     this.#paths = paths;
@@ -34,6 +37,7 @@ export class ImageStore {
   }
 
   load(log: Logger): void {
+    this.#log = log;
     mkdirSync(this.#paths.imagesDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     sweepLeftovers(this.#paths.imagesDir);
     sweepLeftovers(join(this.#paths.contentDir, 'sha256'));
@@ -122,6 +126,37 @@ export class ImageStore {
   /** The image's layers as overlay lowerdirs, top first. */
   lowerDirs(image: ImageRecord): string[] {
     return this.layers.lowerDirs(chainIds(image.diffIds));
+  }
+
+  /**
+   * Check the layers of `chain` (each once per daemon run) and unpack damaged ones again from
+   * their archives. Returns the chain IDs that are not there (any more): those need a pull or load.
+   */
+  async verifyLayers(chain: readonly string[]): Promise<string[]> {
+    const release = this.lease([...chain, ...chain.flatMap((c) => this.layers.get(c)?.blob?.digest ?? [])]);
+    try {
+      const missing: string[] = [];
+      for (const chainId of chain) {
+        const blob = this.layers.get(chainId)?.blob;
+        const reunpack = blob && this.content.has(blob.digest) ? (dir: string) => unpackLayer(createReadStream(this.content.path(blob.digest)), dir) : undefined;
+        if ((await this.layers.verify(chainId, this.#log, reunpack)) === 'removed') missing.push(chainId);
+      }
+      return missing;
+    } finally {
+      release();
+    }
+  }
+
+  /** The image's layers as overlay lowerdirs, top first, each checked first (verifyLayers). */
+  async intactLowerDirs(image: ImageRecord): Promise<string[]> {
+    const chain = chainIds(image.diffIds);
+    const missing = await this.verifyLayers(chain);
+    if (missing.length > 0) {
+      const diffId = image.diffIds[chain.indexOf(missing[0]!)];
+      const name = image.repoTags[0] ?? image.id;
+      throw new EngineError('FailedPrecondition', `image ${name}: layer ${diffId} is missing or damaged on disk and its archive is not stored; pull or load the image again`);
+    }
+    return this.layers.lowerDirs(chain);
   }
 
   configBlob(image: ImageRecord): ImageConfigBlob {

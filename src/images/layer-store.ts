@@ -2,12 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidArgument } from '../protocol/errors.ts';
-import { readJsonIfExists, removeDirAtomic, sweepLeftovers, writeJsonAtomic } from '../lib/atomic-file.ts';
+import { fsyncDir, readJsonIfExists, removeDirAtomic, sweepLeftovers, writeJsonAtomic } from '../lib/atomic-file.ts';
 import { KeyedQueue } from '../lib/keyed-queue.ts';
 import type { Logger } from '../lib/logger.ts';
+import { syncFilesystemOf } from '../lib/sync-fs.ts';
 import { sha256 } from './content-store.ts';
+import { sameSummary, summarizeLayer, type LayerSummary } from './layer-summary.ts';
 import type { LayerBlob } from '../protocol/records.ts';
 import { PRIVATE_DIR_MODE } from '../lib/private-paths.ts';
+
+type Unpack = (dir: string) => Promise<{ diffId: string; size: number }>;
+
+/** What verify() found: the layer as unpacked, unpacked again from its archive, or gone. */
+export type LayerCheck = 'intact' | 'repaired' | 'removed';
 
 export interface LayerRecord {
   schemaVersion: 1;
@@ -20,6 +27,8 @@ export interface LayerRecord {
   blob?: LayerBlob;
   /** Where the unpacked layer lives when it is not layers/<chain>/diff (images from berth 0.1). */
   dir?: string;
+  /** The unpacked files as they were when the layer was made durable (absent in layers unpacked before berth kept it: recorded at their first check). */
+  content?: LayerSummary;
 }
 
 /** ChainID as the OCI image spec defines it: one ID for a layer and everything below it. */
@@ -38,14 +47,18 @@ export function chainIds(diffIds: readonly string[]): string[] {
 
 /**
  * Unpacked layers ("snapshots"), one directory per chain ID, shared by every image that has
- * the same layers below. Each is unpacked in tmp/ and renamed into place with its record,
- * so a layer directory that exists is complete.
+ * the same layers below. Each is unpacked in tmp/, synced to disk, and renamed into place with
+ * its record, so a layer directory that exists was complete; its record's content summary is
+ * checked once per daemon run before the layer is used (verify), in case files were cut short
+ * after all (a disk that lied, someone truncating them).
  */
 export class LayerStore {
   readonly #root: string;
   readonly #tmpDir: string;
   readonly #layers = new Map<string, LayerRecord>();
   readonly #unpacking = new KeyedQueue();
+  /** Layers checked (or made) by this daemon run. */
+  readonly #trusted = new Set<string>();
 
   constructor(root: string, tmpDir: string) {
     this.#root = root;
@@ -102,7 +115,7 @@ export class LayerStore {
    * unless it is here already. The unpacked content must hash to `diffId` (when known
    * beforehand): a layer that lies about its content is never kept.
    */
-  async ensure(parent: string | undefined, diffId: string | undefined, blob: LayerBlob, unpack: (dir: string) => Promise<{ diffId: string; size: number }>): Promise<LayerRecord> {
+  async ensure(parent: string | undefined, diffId: string | undefined, blob: LayerBlob, unpack: Unpack): Promise<LayerRecord> {
     const known = diffId === undefined ? undefined : this.#layers.get(chainIdOf(parent, diffId));
     if (known) {
       this.attachBlob(known.chainId, blob);
@@ -112,31 +125,114 @@ export class LayerStore {
     return this.#unpacking.run(key, async () => {
       const again = diffId === undefined ? undefined : this.#layers.get(chainIdOf(parent, diffId));
       if (again) return again;
-      mkdirSync(this.#tmpDir, { recursive: true, mode: PRIVATE_DIR_MODE });
-      const staging = join(this.#tmpDir, `layer-${randomBytes(8).toString('hex')}`);
-      mkdirSync(staging, { mode: PRIVATE_DIR_MODE });
-      // diff/ keeps the usual 0755 until the layer's own root entry sets it: it is what containers see as a directory.
-      mkdirSync(join(staging, 'diff'));
+      const staging = await this.#stage(parent, blob, unpack);
       try {
-        const result = await unpack(join(staging, 'diff'));
-        if (diffId !== undefined && result.diffId !== diffId) throw invalidArgument(`layer content does not match its diff ID: expected ${diffId}, got ${result.diffId}`);
-        const chainId = chainIdOf(parent, result.diffId);
-        const existing = this.#layers.get(chainId);
+        const { record } = staging;
+        if (diffId !== undefined && record.diffId !== diffId) throw invalidArgument(`layer content does not match its diff ID: expected ${diffId}, got ${record.diffId}`);
+        const existing = this.#layers.get(record.chainId);
         if (existing) {
-          this.attachBlob(chainId, blob);
+          this.attachBlob(record.chainId, blob);
           return existing;
         }
-        const record: LayerRecord = { schemaVersion: 1, chainId, diffId: result.diffId, ...(parent ? { parent } : {}), size: result.size, blob };
-        writeJsonAtomic(join(staging, 'layer.json'), record);
-        const target = join(this.#root, chainId.slice('sha256:'.length));
+        const target = this.#dirOf(record.chainId);
         if (existsSync(target)) rmSync(target, { recursive: true, force: true });
-        renameSync(staging, target);
-        this.#layers.set(chainId, record);
+        renameSync(staging.dir, target);
+        fsyncDir(this.#root);
+        this.#layers.set(record.chainId, record);
+        this.#trusted.add(record.chainId);
         return record;
       } finally {
-        rmSync(staging, { recursive: true, force: true });
+        rmSync(staging.dir, { recursive: true, force: true });
       }
     });
+  }
+
+  /**
+   * Unpack into a fresh directory under tmp/ and make it durable: files synced, then the
+   * record with the content summary (a record that exists never names unwritten files).
+   */
+  async #stage(parent: string | undefined, blob: LayerBlob, unpack: Unpack): Promise<{ dir: string; record: LayerRecord }> {
+    mkdirSync(this.#tmpDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    const dir = join(this.#tmpDir, `layer-${randomBytes(8).toString('hex')}`);
+    mkdirSync(dir, { mode: PRIVATE_DIR_MODE });
+    // diff/ keeps the usual 0755 until the layer's own root entry sets it: it is what containers see as a directory.
+    mkdirSync(join(dir, 'diff'));
+    try {
+      const result = await unpack(join(dir, 'diff'));
+      const content = await summarizeLayer(join(dir, 'diff'));
+      await syncFilesystemOf(dir);
+      const chainId = chainIdOf(parent, result.diffId);
+      const record: LayerRecord = { schemaVersion: 1, chainId, diffId: result.diffId, ...(parent ? { parent } : {}), size: result.size, blob, content };
+      writeJsonAtomic(join(dir, 'layer.json'), record);
+      return { dir, record };
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Before a layer is used: are its files still those it was unpacked with? Checked once per
+   * daemon run (a power loss means a new run). A layer that differs is unpacked again with
+   * `reunpack` (from its archive) and swapped in; without one, or if that fails, it is removed,
+   * so the image reports it missing and a pull or load brings it back.
+   */
+  verify(chainId: string, log: Logger, reunpack: Unpack | undefined): Promise<LayerCheck> {
+    return this.#unpacking.run(chainId, async () => {
+      const record = this.#layers.get(chainId);
+      if (!record) return 'removed';
+      if (this.#trusted.has(chainId)) return 'intact';
+      const found = await summarizeLayer(this.diffDir(chainId)).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      });
+      if (found && !record.content) {
+        // Unpacked by a berth that kept no summary: what is there now becomes the reference.
+        record.content = found;
+        writeJsonAtomic(join(this.#dirOf(chainId), 'layer.json'), record);
+        log.info({ layer: chainId }, 'layer had no content summary (unpacked by an older berth); recorded one');
+      }
+      if (found && record.content && sameSummary(found, record.content)) {
+        this.#trusted.add(chainId);
+        return 'intact';
+      }
+      log.warn({ layer: chainId, expected: record.content, found: found ?? 'no diff directory' }, 'layer files are not what was unpacked (cut short by a crash, or changed): not using them');
+      if (reunpack && record.blob) {
+        try {
+          await this.#replace({ ...record, blob: record.blob }, reunpack);
+          log.warn({ layer: chainId, blob: record.blob.digest }, 're-unpacked damaged layer from its archive');
+          return 'repaired';
+        } catch (err) {
+          log.error({ layer: chainId, err }, 'cannot re-unpack damaged layer from its archive');
+        }
+      }
+      this.remove(chainId);
+      log.error({ layer: chainId }, 'removed damaged layer; its image must be pulled or loaded again');
+      return 'removed';
+    });
+  }
+
+  async #replace(record: LayerRecord & { blob: LayerBlob }, reunpack: Unpack): Promise<void> {
+    const staging = await this.#stage(record.parent, record.blob, reunpack);
+    try {
+      if (staging.record.chainId !== record.chainId) throw new Error(`the archive unpacks to ${staging.record.diffId}, not ${record.diffId}`);
+      const target = this.#dirOf(record.chainId);
+      const old = join(this.#root, `.${record.chainId.slice('sha256:'.length)}.deleting`);
+      rmSync(old, { recursive: true, force: true });
+      if (existsSync(target)) renameSync(target, old);
+      renameSync(staging.dir, target);
+      fsyncDir(this.#root);
+      rmSync(old, { recursive: true, force: true });
+      if (record.dir) rmSync(record.dir, { recursive: true, force: true });
+      this.#layers.set(record.chainId, staging.record);
+      this.#trusted.add(record.chainId);
+    } finally {
+      rmSync(staging.dir, { recursive: true, force: true });
+    }
+  }
+
+  #dirOf(chainId: string): string {
+    return join(this.#root, chainId.slice('sha256:'.length));
   }
 
   /**
@@ -169,6 +265,7 @@ export class LayerStore {
     const layer = this.#layers.get(chainId);
     if (!layer) return;
     this.#layers.delete(chainId);
+    this.#trusted.delete(chainId);
     if (layer.dir) rmSync(layer.dir, { recursive: true, force: true });
     removeDirAtomic(join(this.#root, chainId.slice('sha256:'.length)));
   }

@@ -77,6 +77,8 @@ export async function pullImage(images: ImageStore, options: PullOptions): Promi
     const releaseLayers = images.lease([...chain, ...manifest.layers.map((l) => l.digest)]);
     try {
       const previous = tag ? images.find(tag)?.id : undefined;
+      // Layers here already must be intact to count; one that is damaged beyond repair is downloaded again.
+      await images.verifyLayers(chain.filter((c) => images.layers.has(c)));
       const needed = manifest.layers.filter((layer, i) => {
         // Unpacked already — but a layer adopted from berth 0.1 still needs its archive for save and push.
         if (images.layers.get(chain[i]!)?.blob) {

@@ -31,7 +31,8 @@ export async function unpackAndCommit(
   const release = images.lease([...chain, ...layerBlobs.map((b) => b.digest)]);
   try {
     for (const [i, blob] of layerBlobs.entries()) {
-      if (images.layers.has(chain[i]!)) {
+      // A layer here already is checked first: a damaged one is unpacked again (or removed, then unpacked below).
+      if (images.layers.has(chain[i]!) && (await images.verifyLayers([chain[i]!])).length === 0) {
         // A layer adopted from berth 0.1 has no archive yet: this one, if it came, becomes it.
         if (images.content.has(blob.digest)) images.layers.attachBlob(chain[i]!, blob);
         onLayer?.(blob, 'exists');

@@ -442,7 +442,7 @@ describe('registry with token auth', () => {
     await res.body?.cancel();
     const challenge = /realm="([^"]+)",service="([^"]+)"/.exec(res.headers.get('www-authenticate') ?? '');
     assert.ok(challenge, 'registry sends a Bearer challenge');
-    const token = await fetchToken({ realm: challenge[1]!, service: challenge[2]!, scopes: ['repository:secure/fixed:pull'], credentials: creds, userAgent: 'berth-test' });
+    const token = await fetchToken({ realm: challenge[1]!, service: challenge[2]!, scopes: ['repository:secure/fixed:pull'], credentials: creds, userAgent: 'berth-test', registry: { host: registry.host, https: false } });
     const fixed = client(registry.host, { registrytoken: token });
     assert.equal(await fixed.hasBlob('secure/fixed', digest), true);
     await rejectsWith(fixed.uploadBlob('secure/fixed', Readable.from([Buffer.from('no push')])), 'Unauthenticated', /^unauthorized: /);

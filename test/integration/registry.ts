@@ -10,6 +10,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createPrivateKey, randomBytes, sign, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -26,15 +27,29 @@ export interface TestRegistry {
   identitytoken?: string;
   /** clientCertificates only: a client certificate and key (PEM) the registry accepts. */
   client?: { cert: string; key: string };
+  /** tls only: the registry's (and an HTTPS token service's) self-signed certificate, to trust as a CA. */
+  certificate?: string;
+  /** Token auth only: every request the token service received, in order. */
+  tokenRequests: TokenRequestSeen[];
   stop(): Promise<void>;
+}
+
+export interface TokenRequestSeen {
+  method: string;
+  /** Path and query. */
+  url: string;
+  authorization?: string;
+  body: string;
 }
 
 export interface StartRegistryOptions {
   auth?: 'none' | 'htpasswd' | 'token';
   /** Serve HTTPS with a throwaway self-signed certificate (no CA trusts it). */
   tls?: boolean;
-  /** With tls: require a client certificate signed by a throwaway CA (see TestRegistry.client). */
+  /** With tls: require a client certificate signed by a throwaway CA (see TestRegistry.client); an HTTPS token service requires it too. */
   clientCertificates?: boolean;
+  /** Token auth: the token service's scheme; default https with tls (same certificate as the registry), else http. */
+  tokenRealm?: 'http' | 'https';
 }
 
 const REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -82,6 +97,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
   installExitHook();
   const dir = mkdtempSync('/tmp/berth-registry-');
   let tokenServer: Server | undefined;
+  const tokenRequests: TokenRequestSeen[] = [];
   let child: ChildProcess | undefined;
   const entry = { child: undefined as unknown as ChildProcess, dir };
   const logPath = join(dir, 'registry.log');
@@ -98,26 +114,6 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
   };
 
   try {
-    let authConfig = '';
-    if (auth === 'htpasswd') {
-      writeFileSync(join(dir, 'htpasswd'), TEST_HTPASSWD);
-      authConfig = `auth:\n  htpasswd:\n    realm: berth-test\n    path: ${join(dir, 'htpasswd')}\n`;
-    } else if (auth === 'token') {
-      const { server, realm } = await startTokenServer(dir);
-      tokenServer = server;
-      authConfig = [
-        'auth:',
-        '  token:',
-        `    realm: ${realm}`,
-        `    service: ${TOKEN_SERVICE}`,
-        `    issuer: ${TOKEN_ISSUER}`,
-        `    rootcertbundle: ${join(dir, 'token.crt')}`,
-        '',
-      ].join('\n');
-    }
-
-    const port = await freePort();
-    const host = `127.0.0.1:${port}`;
     let tlsConfig = '';
     if (opts.tls) {
       execFileSync('openssl', [
@@ -133,6 +129,29 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
         tlsConfig += `\n    clientcas:\n      - ${join(dir, 'ca.crt')}`;
       }
     }
+    let authConfig = '';
+    if (auth === 'htpasswd') {
+      writeFileSync(join(dir, 'htpasswd'), TEST_HTPASSWD);
+      authConfig = `auth:\n  htpasswd:\n    realm: berth-test\n    path: ${join(dir, 'htpasswd')}\n`;
+    } else if (auth === 'token') {
+      const scheme = opts.tokenRealm ?? (opts.tls ? 'https' : 'http');
+      if (scheme === 'https' && !opts.tls) throw new Error('an HTTPS token service needs tls: true (it uses the registry certificate)');
+      const { server, realm } = await startTokenServer(dir, tokenRequests, scheme === 'https' ? { clientCertificates: Boolean(opts.clientCertificates) } : undefined);
+      tokenServer = server;
+      authConfig = [
+        'auth:',
+        '  token:',
+        `    realm: ${realm}`,
+        `    service: ${TOKEN_SERVICE}`,
+        `    issuer: ${TOKEN_ISSUER}`,
+        `    rootcertbundle: ${join(dir, 'token.crt')}`,
+        '',
+      ].join('\n');
+    }
+
+    // After the token service is listening, so this port cannot be its port.
+    const port = await freePort();
+    const host = `127.0.0.1:${port}`;
     const config = [
       'version: 0.1',
       'log:',
@@ -162,7 +181,8 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     live.add(entry);
     await waitReady(host, child, logPath, Boolean(opts.tls));
 
-    const registry: TestRegistry = { host, stop };
+    const registry: TestRegistry = { host, stop, tokenRequests };
+    if (opts.tls) registry.certificate = readFileSync(join(dir, 'tls.crt'), 'utf8');
     if (auth !== 'none') {
       registry.username = TEST_USER;
       registry.password = TEST_PASSWORD;
@@ -246,7 +266,7 @@ interface Access {
  * POST /token with the OAuth2 form (password or refresh_token grant). The test user gets
  * every action it asks for; anonymous and unknown clients get a token with no access.
  */
-async function startTokenServer(dir: string): Promise<{ server: Server; realm: string }> {
+async function startTokenServer(dir: string, seen: TokenRequestSeen[], https: { clientCertificates: boolean } | undefined): Promise<{ server: Server; realm: string }> {
   const keyPath = join(dir, 'token.key');
   const certPath = join(dir, 'token.crt');
   execFileSync('openssl', [
@@ -276,11 +296,13 @@ async function startTokenServer(dir: string): Promise<{ server: Server; realm: s
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const received = req.method === 'POST' ? await readBody(req) : '';
+    seen.push({ method: req.method ?? '', url: req.url ?? '', ...(req.headers.authorization === undefined ? {} : { authorization: req.headers.authorization }), body: received });
     if (url.pathname !== '/token') return reply(res, 404, { details: 'not found' });
     let params: URLSearchParams;
     let user: string | undefined;
     if (req.method === 'POST') {
-      params = new URLSearchParams(await readBody(req));
+      params = new URLSearchParams(received);
       const grant = params.get('grant_type');
       if (grant === 'refresh_token') {
         if (params.get('refresh_token') !== TEST_REFRESH_TOKEN) return reply(res, 401, { error: 'invalid_grant', error_description: 'invalid refresh token' });
@@ -315,15 +337,22 @@ async function startTokenServer(dir: string): Promise<{ server: Server; realm: s
     reply(res, 200, body);
   };
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => reply(res, 500, { details: String(err) }));
-  });
+  };
+  const server: Server = https
+    ? createHttpsServer({
+        cert: readFileSync(join(dir, 'tls.crt')),
+        key: readFileSync(join(dir, 'tls.key')),
+        ...(https.clientCertificates ? { ca: readFileSync(join(dir, 'ca.crt')), requestCert: true, rejectUnauthorized: true } : {}),
+      }, listener)
+    : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
-  return { server, realm: `http://127.0.0.1:${port}/token` };
+  return { server, realm: `${https ? 'https' : 'http'}://127.0.0.1:${port}/token` };
 }
 
 function credentialsMatch(username: string | null, password: string | null): boolean {

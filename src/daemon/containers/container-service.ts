@@ -127,7 +127,7 @@ export class ContainerService {
     const image = images.find(record.imageId);
     if (!image) throw notFound(`No such image: ${record.config.Image}`);
     // A container keeps the storage driver it was created with, whatever the daemon's default is now.
-    await storageFor(record, storage).mount(images.lowerDirs(image), paths.containerUpper(record.id), paths.containerWork(record.id), paths.containerRootfs(record.id));
+    await storageFor(record, storage).mount(await images.intactLowerDirs(image), paths.containerUpper(record.id), paths.containerWork(record.id), paths.containerRootfs(record.id));
     try {
       writeEtcFiles(paths, record);
       writeBundleSpec(paths, record, image, this.#d.cgroupParent ? `${this.#d.cgroupParent}/${record.id}` : undefined);
@@ -446,7 +446,7 @@ export class ContainerService {
       if (mountedHere) {
         const image = this.#d.images.find(record.imageId);
         if (!image) throw notFound(`No such image: ${record.config.Image}`);
-        await storageFor(record, this.#d.storage).mount(this.#d.images.lowerDirs(image), this.#d.paths.containerUpper(id), this.#d.paths.containerWork(id), rootfs);
+        await storageFor(record, this.#d.storage).mount(await this.#d.images.intactLowerDirs(image), this.#d.paths.containerUpper(id), this.#d.paths.containerWork(id), rootfs);
       }
       try {
         return await fn(rootfs);

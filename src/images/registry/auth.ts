@@ -3,6 +3,7 @@
  * per the Docker token specification (GET with basic auth, or the OAuth2 POST form with a
  * refresh token for identity tokens). The client (registry-client.ts) decides when to ask.
  */
+import { fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
 import { EngineError } from '../../protocol/errors.ts';
 
 export interface RegistryCredentials {
@@ -119,6 +120,16 @@ export interface TokenRequest {
   credentials?: RegistryCredentials;
   userAgent: string;
   signal?: AbortSignal;
+  /** How the registry is reached; its TLS settings (certs.d CAs, client certificate) serve the token service too, as in Docker. */
+  registry: RegistryTransport;
+}
+
+export interface RegistryTransport {
+  /** host[:port], for messages. */
+  host: string;
+  /** Reached over HTTPS (false: plain HTTP, for an insecure registry without TLS). */
+  https: boolean;
+  dispatcher?: Dispatcher | undefined;
 }
 
 /** Turns a failed fetch into an Unavailable (or Canceled) EngineError naming what was contacted. */
@@ -137,7 +148,7 @@ export function networkError(err: unknown, what: string): EngineError {
  * or anonymously.
  */
 export async function fetchToken(req: TokenRequest): Promise<string> {
-  const { realm, service, scopes, credentials, userAgent, signal } = req;
+  const { realm, service, scopes, credentials, userAgent, signal, registry } = req;
   let url: URL;
   try {
     url = new URL(realm);
@@ -146,6 +157,11 @@ export async function fetchToken(req: TokenRequest): Promise<string> {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new EngineError('InvalidArgument', `unsupported token realm ${JSON.stringify(realm)} in registry auth challenge`);
+  }
+  const sendsSecret = Boolean(credentials?.identitytoken) || (credentials?.username !== undefined && credentials.username !== '');
+  if (url.protocol === 'http:' && registry.https && sendsSecret) {
+    // What HTTPS protects on the registry must not leak on the way to its token service.
+    throw new EngineError('FailedPrecondition', `registry ${registry.host} is reached over HTTPS but names a plain HTTP token service (${url.origin}${url.pathname}): berth does not send credentials over plain HTTP; the token service must use HTTPS`);
   }
   const headers: Record<string, string> = { 'User-Agent': userAgent, Accept: 'application/json' };
   let init: RequestInit;
@@ -166,7 +182,7 @@ export async function fetchToken(req: TokenRequest): Promise<string> {
   }
   let res: Response;
   try {
-    res = await fetch(url, { ...init, signal, redirect: 'follow' });
+    res = await fetch(url, { ...init, redirect: 'follow', ...(signal ? { signal } : {}), ...(registry.dispatcher ? { dispatcher: registry.dispatcher } : {}) });
   } catch (err) {
     throw networkError(err, `token service ${url.host} is unavailable: ${init.method} ${url.origin}${url.pathname}`);
   }
@@ -221,10 +237,13 @@ export class RegistryAuth {
   readonly #credentials: RegistryCredentials | undefined;
   readonly #userAgent: string;
   readonly #signal: AbortSignal | undefined;
+  readonly #transport: () => RegistryTransport;
   #challenge: Challenge | undefined;
   readonly #tokens = new Map<string, { token: string; expires: number }>();
 
-  constructor(credentials: RegistryCredentials | undefined, userAgent: string, signal?: AbortSignal) {
+  /** `transport` is asked at each token request: an insecure registry's scheme is known only after its first probe. */
+  constructor(credentials: RegistryCredentials | undefined, userAgent: string, transport: () => RegistryTransport, signal?: AbortSignal) {
+    this.#transport = transport;
     this.#credentials = credentials;
     this.#userAgent = userAgent;
     this.#signal = signal;
@@ -282,6 +301,7 @@ export class RegistryAuth {
       ...(creds === undefined ? {} : { credentials: creds }),
       userAgent: this.#userAgent,
       ...(this.#signal === undefined ? {} : { signal: this.#signal }),
+      registry: this.#transport(),
     });
     this.#tokens.set(key, { token, expires: Date.now() + tokenLifetimeMs(token) });
     return `Bearer ${token}`;

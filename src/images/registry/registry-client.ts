@@ -90,7 +90,7 @@ export class RegistryClient {
     else if (tls) this.#dispatcher = new Agent({ connect: connectOptions(tls, true) });
     this.#userAgent = options.userAgent ?? 'berth';
     this.#signal = options.signal;
-    this.#auth = new RegistryAuth(options.credentials, this.#userAgent, options.signal);
+    this.#auth = new RegistryAuth(options.credentials, this.#userAgent, () => ({ host: this.host, https: this.#base.startsWith('https:'), dispatcher: this.#dispatcher }), options.signal);
   }
 
   /** HTTPS if the registry speaks TLS at all (any certificate), else HTTP. */
