@@ -29,3 +29,10 @@ test('an event whose journal append fails (ENOSPC) is still published; the journ
   assert.deepEqual(actions(journal), ['create', 'start', 'die']);
   assert.deepEqual(new EventBus(journal).replay(0).map((e) => e.Action), ['create', 'start', 'die']);
 });
+
+test('events published in a row are dated in order, so since replays keep their order', () => {
+  const bus = new EventBus(undefined);
+  for (let i = 0; i < 20_000; i++) bus.publish('container', String(i), 'abc');
+  const times = bus.replay(0).map((e) => e.timeNano);
+  for (let i = 1; i < times.length; i++) assert.ok(times[i]! > times[i - 1]!, `event ${i} is dated after event ${i - 1}`);
+});

@@ -84,9 +84,24 @@ export class EventBus {
     }
   }
 
+  #lastNowNs = 0n;
+
+  /**
+   * Wall-clock milliseconds plus a sub-millisecond part from hrtime, never going back: the
+   * hrtime part wraps independently of the clock, so two events in the same millisecond could
+   * otherwise be dated out of order (and replayed so).
+   */
+  #nextNow(): bigint {
+    let ns = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    // 1 µs, not 1 ns: timeNano is a JS number, exact only to 256 ns at today's dates.
+    if (ns < this.#lastNowNs + 1000n) ns = this.#lastNowNs + 1000n;
+    this.#lastNowNs = ns;
+    return ns;
+  }
+
   /** `at` (RFC 3339) dates an event that happened earlier, e.g. an exit while the daemon was down. */
   publish(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}, at?: string): EngineEvent {
-    const nowNs = at ? rfc3339ToNanos(at) : BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    const nowNs = at ? rfc3339ToNanos(at) : this.#nextNow();
     const event: EngineEvent = {
       Type: type,
       Action: action,
