@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HealthMonitor, probeCommand } from './health.ts';
+import { HealthMonitor, LimitedOutput, probeCommand } from './health.ts';
 
 const spec = { test: ['CMD', 'true'], intervalMs: 1000, timeoutMs: 1000, startPeriodMs: 5000, retries: 2 };
 const result = (exitCode: number) => ({ Start: 's', End: 'e', ExitCode: exitCode, Output: `o${exitCode}` });
@@ -40,4 +40,12 @@ test('once healthy, failures count even inside the start period; only the last f
   for (let i = 0; i < 6; i++) monitor.record(result(i), 300 + i);
   assert.equal(monitor.state.Log.length, 5);
   assert.equal(monitor.state.Log.at(-1)!.Output, 'o5');
+});
+
+test('LimitedOutput keeps the first 4 KiB of a probe output and drops the rest as it arrives', () => {
+  const output = new LimitedOutput();
+  output.append(Buffer.from('a'.repeat(4000)));
+  output.append(Buffer.from('b'.repeat(200)));
+  for (let i = 0; i < 1000; i++) output.append(Buffer.alloc(65536, 'c'));
+  assert.equal(output.toString(), 'a'.repeat(4000) + 'b'.repeat(96));
 });

@@ -3,6 +3,27 @@ import type { HealthcheckSpec, HealthResult, HealthState } from '../protocol/shi
 const MAX_LOG = 5;
 const MAX_OUTPUT = 4096;
 
+/**
+ * A probe's output as Docker keeps it: the first 4 KiB, the rest dropped while it is read, so a
+ * probe that prints without end costs the shim nothing.
+ */
+export class LimitedOutput {
+  #chunks: Buffer[] = [];
+  #length = 0;
+
+  append(chunk: Buffer): void {
+    const room = MAX_OUTPUT - this.#length;
+    if (room <= 0) return;
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.#chunks.push(Buffer.from(kept));
+    this.#length += kept.length;
+  }
+
+  toString(): string {
+    return Buffer.concat(this.#chunks, this.#length).toString();
+  }
+}
+
 export type Probe = (args: string[], timeoutMs: number) => Promise<{ exitCode: number; output: string }>;
 
 /** The command a HEALTHCHECK test runs, or undefined for NONE / an empty test. */

@@ -22,7 +22,7 @@ import { LogDropReporter } from './log-drop-reporter.ts';
 import { serveControlSocket, replyOn, TAKEN_OVER } from './control-server.ts';
 import { runExec, socketOutput } from './exec.ts';
 import { nextBackoff, shouldRestart } from './restart-policy.ts';
-import { HealthMonitor, probeCommand } from './health.ts';
+import { HealthMonitor, LimitedOutput, probeCommand } from './health.ts';
 import type { Socket } from 'node:net';
 import { signalNumber, signalName } from '../protocol/signals.ts';
 
@@ -145,14 +145,14 @@ async function serve(config: ShimConfig): Promise<void> {
 
   let probes = 0;
   const probe = async (args: string[], timeoutMs: number) => {
-    let output = '';
+    const output = new LimitedOutput();
     const exit = await runExec(config, `health-${process.pid}-${++probes}`, { args }, {
       write: (stream, payload) => {
-        if (stream === 1 || stream === 2) output += payload.toString();
+        if (stream === 1 || stream === 2) output.append(payload);
       },
       end: () => undefined,
     }, () => undefined, timeoutMs);
-    return { exitCode: exit.exitCode, output };
+    return { exitCode: exit.exitCode, output: output.toString() };
   };
   const healthCommand = config.healthcheck ? probeCommand(config.healthcheck.test) : undefined;
   const health = config.healthcheck && healthCommand ? new HealthMonitor(config.healthcheck, healthCommand, probe, changed) : undefined;
