@@ -70,12 +70,11 @@ export function containersBackend(service: ContainerService, images: ImageStore,
       // A status filter shows stopped containers without --all, as in dockerd.
       if (!all && !limited && !filters.has('status')) records = records.filter((r) => isActive(r.state.Status));
       if (limited) records = records.slice(0, limit);
-      return records.map((r) => {
-        const summary = containerSummary(r, imageRef(r));
-        if (!size) return summary;
-        const sizeRw = dirSize(r.storageDriver === 'copy' ? paths.containerRootfs(r.id) : paths.containerUpper(r.id));
-        return { ...summary, SizeRw: sizeRw, SizeRootFs: sizeRw + (images.find(r.imageId)?.size ?? 0) };
-      });
+      if (!size) return records.map((r) => containerSummary(r, imageRef(r)));
+      return Promise.all(records.map(async (r) => {
+        const sizeRw = await dirSize(r.storageDriver === 'copy' ? paths.containerRootfs(r.id) : paths.containerUpper(r.id));
+        return { ...containerSummary(r, imageRef(r)), SizeRw: sizeRw, SizeRootFs: sizeRw + (images.find(r.imageId)?.size ?? 0) };
+      }));
     },
     logs: (ref, options) => containerLogs(service, paths, store.resolve(ref).id, options),
     attach: (ref, { logs, signal }) => {
@@ -211,17 +210,17 @@ export function systemBackend(s: InfoSources): SystemBackend {
   return {
     orphans: () => s.service.orphans(),
     stopOrphan: (id) => s.service.stopOrphan(id),
-    diskUsage: () => {
+    diskUsage: async () => {
       const records = s.service.store.all();
       const images = s.images.list();
       const imageSize = new Map(images.map((i) => [i.id, i.size]));
       return {
         LayersSize: images.reduce((sum, i) => sum + i.size, 0),
         Images: images.map((i) => ({ ...imageSummary(i, records.filter((r) => r.imageId === i.id).length), SharedSize: 0 })),
-        Containers: records.map((r) => {
-          const sizeRw = dirSize(r.storageDriver === 'copy' ? s.paths.containerRootfs(r.id) : s.paths.containerUpper(r.id));
+        Containers: await Promise.all(records.map(async (r) => {
+          const sizeRw = await dirSize(r.storageDriver === 'copy' ? s.paths.containerRootfs(r.id) : s.paths.containerUpper(r.id));
           return { ...containerSummary(r, r.config.Image), SizeRw: sizeRw, SizeRootFs: sizeRw + (imageSize.get(r.imageId) ?? 0) };
-        }),
+        })),
         Volumes: [],
         BuildCache: [],
       };

@@ -26,6 +26,7 @@ test('file values and flag values both count, but the same option twice is refus
 test('log opts from flags are parsed and validated', () => {
   assert.deepEqual(mergeConfig({ 'log-opt': ['max-size=10m', 'max-file=3'] }, {}, 'f').logOpts, { 'max-size': '10m', 'max-file': '3' });
   assert.throws(() => mergeConfig({ 'log-opt': ['max-file=zero'] }, {}, 'f'), isInvalid(/log-opts/));
+  assert.throws(() => mergeConfig({}, { 'log-opts': { 'max-file': '3000000' } }, 'f'), isInvalid(/max-file/));
 });
 
 test('bad values are refused: hosts that are not unix sockets, unknown runtimes and log levels', () => {

@@ -1,20 +1,36 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstat, opendir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
-/** Bytes in regular files below `dir` (0 if it does not exist); symlinks are not followed. */
-export function dirSize(dir: string): number {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true, recursive: true });
-  } catch {
-    return 0;
-  }
+/** Entries looked at between two turns of the event loop. */
+const ENTRIES_PER_TURN = 512;
+
+/**
+ * Bytes in regular files below `dir` (0 if it does not exist); symlinks are not followed.
+ * Asynchronous and yielding, so a container with millions of files never stalls the daemon.
+ */
+export async function dirSize(dir: string): Promise<number> {
   let total = 0;
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
+  let seen = 0;
+  const pending = [dir];
+  while (pending.length) {
+    const current = pending.pop()!;
+    let handle;
     try {
-      total += lstatSync(join(entry.parentPath, entry.name)).size;
-    } catch { /* removed meanwhile */ }
+      handle = await opendir(current);
+    } catch {
+      continue;
+    }
+    for await (const entry of handle) {
+      if (++seen % ENTRIES_PER_TURN === 0) await nextTurn();
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) pending.push(path);
+      else if (entry.isFile()) {
+        try {
+          total += (await lstat(path)).size;
+        } catch { /* removed meanwhile */ }
+      }
+    }
   }
   return total;
 }

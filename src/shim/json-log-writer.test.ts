@@ -144,6 +144,9 @@ test('parseLogOpts accepts Docker sizes and counts', () => {
 });
 
 test('parseLogOpts rejects bad values and unknown keys', () => {
+  assert.throws(() => parseLogOpts({ 'max-file': '3000000' }), /invalid max-file "3000000": must be an integer from 1 to 100/);
+  assert.throws(() => parseLogOpts({ 'max-file': '101' }), /invalid max-file/);
+  assert.equal(parseLogOpts({ 'max-file': '100' }).maxFiles, 100);
   assert.throws(() => parseLogOpts({ 'max-size': 'ten' }), /invalid max-size "ten"/);
   assert.throws(() => parseLogOpts({ 'max-size': '0' }), /invalid max-size/);
   assert.throws(() => parseLogOpts({ 'max-size': '-1' }), /invalid max-size/);

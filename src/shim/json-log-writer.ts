@@ -182,6 +182,12 @@ const TRUE_VALUES = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE_VALUES = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
 /** Validates json-file log options the way Docker does (max-size uses binary units: 1k = 1024). */
+/**
+ * Every rotation renames each kept file and a reader opens them all: a bound keeps both cheap
+ * (an unbounded max-file once froze the daemon for a minute listing three million names).
+ */
+export const MAX_LOG_FILES = 100;
+
 export function parseLogOpts(opts: Record<string, string>): { maxSize: number; maxFiles: number } {
   let maxSize = 0;
   let maxFiles = 1;
@@ -198,8 +204,8 @@ export function parseLogOpts(opts: Record<string, string>): { maxSize: number; m
       }
       case 'max-file': {
         const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
-        if (!Number.isSafeInteger(n) || n < 1) {
-          throw new Error(`invalid max-file "${value}": must be an integer >= 1`);
+        if (!Number.isSafeInteger(n) || n < 1 || n > MAX_LOG_FILES) {
+          throw new Error(`invalid max-file "${value}": must be an integer from 1 to ${MAX_LOG_FILES}`);
         }
         maxFiles = n;
         break;

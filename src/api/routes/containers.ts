@@ -31,7 +31,7 @@ export interface ContainersBackend {
   remove(ref: string, options: { force: boolean }): Promise<void>;
   wait(ref: string, condition: 'not-running' | 'next-exit' | 'removed', signal: AbortSignal): Promise<{ StatusCode: number; Error: { Message: string } | null }>;
   inspect(ref: string): Record<string, unknown>;
-  list(options: { all: boolean; limit: number | undefined; size: boolean; filters: string | null }): Record<string, unknown>[];
+  list(options: { all: boolean; limit: number | undefined; size: boolean; filters: string | null }): Record<string, unknown>[] | Promise<Record<string, unknown>[]>;
   logs(ref: string, options: LogsOptions): AsyncIterable<LogLine>;
   /** Output from now on (or from the start with `logs`), until the container's next exit. Throws at once for a stopped container. */
   attach(ref: string, options: { logs: boolean; signal: AbortSignal }): AsyncIterable<LogLine>;
@@ -55,8 +55,8 @@ export function containerRoutes(router: Router, backend: ContainersBackend): voi
       const body = await readJsonBody(req);
       sendJson(res, 201, backend.create(body, query.get('name') ?? undefined));
     })
-    .add('GET', '/containers/json', ({ res, query }) => {
-      sendJson(res, 200, backend.list({ all: boolParam(query, 'all'), limit: intParam(query, 'limit'), size: boolParam(query, 'size'), filters: query.get('filters') }));
+    .add('GET', '/containers/json', async ({ res, query }) => {
+      sendJson(res, 200, await backend.list({ all: boolParam(query, 'all'), limit: intParam(query, 'limit'), size: boolParam(query, 'size'), filters: query.get('filters') }));
     })
     .add('GET', '/containers/:id/json', ({ res, params }) => sendJson(res, 200, backend.inspect(params.id!)))
     .add('POST', '/containers/:id/start', async ({ res, params }) => {

@@ -10,7 +10,7 @@ export interface SystemBackend {
   /** berth's own: running containers of another data root, and stopping one. */
   orphans(): ReadonlyArray<{ id: string; dataRoot: string; message: string }>;
   stopOrphan(id: string): Promise<void>;
-  diskUsage(): Record<string, unknown>;
+  diskUsage(): Promise<Record<string, unknown>>;
   version(): { version: string; gitCommit: string; nodeVersion: string };
 }
 
@@ -23,7 +23,7 @@ export function systemRoutes(router: Router, backend: SystemBackend): void {
     .add('GET', '/_ping', ping)
     .add('HEAD', '/_ping', ping)
     .add('GET', '/info', ({ res }) => sendJson(res, 200, backend.info()))
-    .add('GET', '/system/df', ({ res }) => sendJson(res, 200, backend.diskUsage()))
+    .add('GET', '/system/df', async ({ res }) => sendJson(res, 200, await backend.diskUsage()))
     .add('GET', '/berth/orphans', ({ res }) => sendJson(res, 200, backend.orphans()))
     .add('POST', '/berth/orphans/:id/stop', async ({ res, params }) => {
       await backend.stopOrphan(params.id!);

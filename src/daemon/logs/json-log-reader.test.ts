@@ -9,6 +9,7 @@ import {
   parseDockerTimestamp,
   parseRFC3339Nano,
   readLogs,
+  rotatedFiles,
   type LogEntry,
   type ReadLogsOptions,
 } from './json-log-reader.ts';
@@ -271,4 +272,31 @@ test('parseDockerTimestamp accepts unix seconds, RFC3339 and durations', () => {
   for (const bad of ['', 'soon', '10x', '1h30', '2023-11-14T25:00:00Z', '1700000000.']) {
     assert.throws(() => parseDockerTimestamp(bad), /invalid timestamp/, bad);
   }
+});
+
+test('rotated files are found by listing the directory: oldest first, only .N below max-file, other names ignored', (t) => {
+  const path = tempLog(t);
+  for (const suffix of ['', '.1', '.2', '.4', '.10', '.01', '.x', '.2.tmp']) writeFileSync(`${path}${suffix}`, '');
+  writeFileSync(join(path, '..', 'other-json.log.1'), '');
+  assert.deepEqual(rotatedFiles(path, 5), [`${path}.4`, `${path}.2`, `${path}.1`]);
+  assert.deepEqual(rotatedFiles(path, 100), [`${path}.10`, `${path}.4`, `${path}.2`, `${path}.1`]);
+  assert.deepEqual(rotatedFiles(path, 1), []);
+  assert.deepEqual(rotatedFiles(join(path, '..', 'missing', 'x.log'), 5), []);
+});
+
+test('filtering a long log out by since yields to the event loop while it reads', async (t) => {
+  const path = tempLog(t);
+  writeFileSync(path, Array.from({ length: 50_000 }, (_, i) => `{"log":"line ${i}\\n","stream":"stdout","time":"2023-11-14T22:13:20.000000000Z"}\n`).join(''));
+  let turns = 0;
+  let reading = true;
+  const tick = () => {
+    if (!reading) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  const got = await logsOf({ path, maxFiles: 1, sinceNanos: BigInt(Date.now()) * 1_000_000n });
+  reading = false;
+  assert.deepEqual(got, []);
+  assert.ok(turns >= 10, `the event loop turned ${turns} times while 50,000 lines were skipped`);
 });

@@ -2,8 +2,9 @@
  * Reads Docker json-file logs written by the shim (src/shim/json-log-writer.ts), including
  * rotated files, with tail, since/until and follow.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../../protocol/errors.ts';
 
 export interface LogEntry {
@@ -103,14 +104,16 @@ function statOrUndefined(name: string): Stats | undefined {
 export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry> {
   const { path, signal, sinceNanos: since, untilNanos: until } = opts;
   const maxFiles = Math.max(1, opts.maxFiles);
-  const names = [...Array.from({ length: maxFiles - 1 }, (_, i) => `${path}.${maxFiles - 1 - i}`), path];
+  const names = [...rotatedFiles(path, maxFiles), path];
   // Opening every file up front pins a consistent set even if the writer rotates meanwhile.
   const cursors = names.map(openCursor).filter((c) => c !== undefined);
   let active = cursors.at(-1);
 
   let pastUntil = false;
-  function* select(lines: Iterable<Buffer>): Generator<LogEntry> {
+  function* select(lines: Iterable<Buffer>): Generator<LogEntry | typeof TURN> {
+    let n = 0;
     for (const line of lines) {
+      if (++n % LINES_PER_TURN === 0) yield TURN;
       const e = decodeEntry(line);
       if (!e || (since !== undefined && e.timeNanos < since)) continue;
       if (until !== undefined && e.timeNanos > until) {
@@ -124,11 +127,11 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
   try {
     if (signal?.aborted) return;
     if (opts.tail !== undefined && opts.tail >= 0) {
-      yield* select(takeTail(cursors, opts.tail));
+      yield* paced(select(takeTail(cursors, opts.tail)));
       if (pastUntil) return;
     }
     for (const c of cursors) {
-      yield* select(c.lines());
+      yield* paced(select(c.lines()));
       if (pastUntil) return;
       if (c !== active) c.close();
     }
@@ -140,7 +143,7 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
       // Sampled before draining so whatever was written before the container stopped is read.
       const running = opts.isRunning ? opts.isRunning() : true;
       if (active) {
-        yield* select(active.lines());
+        yield* paced(select(active.lines()));
         if (pastUntil) return;
       }
       const st = statOrUndefined(path);
@@ -171,16 +174,48 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
   }
 }
 
+/** Lines read between two turns of the event loop, so filtering a huge log never stalls the daemon. */
+const LINES_PER_TURN = 1024;
+const TURN = Symbol('turn');
+
+async function* paced(entries: Iterable<LogEntry | typeof TURN>): AsyncGenerator<LogEntry> {
+  for (const e of entries) {
+    if (e === TURN) await nextTurn();
+    else yield e;
+  }
+}
+
+/**
+ * The rotated files of `path` that exist (`path.1` … `path.<maxFiles-1>`), oldest first, found
+ * by listing the directory rather than by trying every possible name.
+ */
+export function rotatedFiles(path: string, maxFiles: number): string[] {
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const indexes: number[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const suffix = name.slice(prefix.length);
+    if (!/^[1-9]\d*$/.test(suffix)) continue;
+    const k = Number(suffix);
+    if (k < maxFiles) indexes.push(k);
+  }
+  return indexes.sort((a, b) => b - a).map((k) => join(dirname(path), `${prefix}${k}`));
+}
+
 /** The name of the file that was started after the (rotated) file with inode `ino`. */
 function successor(path: string, maxFiles: number, ino: number): string {
-  for (let k = 1; k < maxFiles; k++) {
-    if (statOrUndefined(`${path}.${k}`)?.ino === ino) return k === 1 ? path : `${path}.${k - 1}`;
-  }
+  const rotated = rotatedFiles(path, maxFiles);
+  const at = rotated.findIndex((name) => statOrUndefined(name)?.ino === ino);
+  if (at >= 0) return rotated[at + 1] ?? path;
   // Our file was dropped off the end: every remaining file is newer, so take the oldest.
-  for (let k = maxFiles - 1; k >= 1; k--) {
-    if (statOrUndefined(`${path}.${k}`)) return `${path}.${k}`;
-  }
-  return path;
+  return rotated[0] ?? path;
 }
 
 /**
