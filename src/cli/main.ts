@@ -166,7 +166,9 @@ async function main(): Promise<void> {
       code = 1;
     }
   }
-  // Streams and waits the daemon still holds open (run -d's wait, events) must not keep us alive.
+  // Streams and waits the daemon still holds open (run -d's wait, events) must not keep us alive;
+  // but what was written must get out first (to a pipe, process.exit drops queued writes).
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))));
   process.exit(code);
 }
 

@@ -193,6 +193,49 @@ export function resolveInRootfs(rootfs: string, containerPath: string, opts?: { 
     withWalk(rootFd, path.components, { followFinal }, (w) => join(rootfs, ...resolvedComponents(w))));
 }
 
+/**
+ * The content of a small regular file of the container (its /etc/passwd, say), resolved inside
+ * rootfs like every path here: no symlink reaches the host, a FIFO or device is refused without
+ * blocking (opened O_NONBLOCK, checked on the open fd), and more than `maxBytes` is refused
+ * rather than read. Undefined when the file does not exist.
+ */
+export async function readSmallFileInRootfs(rootfs: string, containerPath: string, maxBytes: number): Promise<Buffer | undefined> {
+  const path = parseContainerPath(containerPath);
+  const hostPath = withRoot(rootfs, (rootFd) =>
+    withWalk(rootFd, path.components, { followFinal: true }, (w) => {
+      if (w.missing.length > 0 || w.final === undefined) return undefined;
+      // The walk's fds close with it: keep our own handle on the directory that holds the file.
+      return { name: w.final, dirFd: openSync(at(w.fds.at(-1)!), constants.O_RDONLY | constants.O_DIRECTORY) };
+    }));
+  if (!hostPath) return undefined;
+  let handle;
+  try {
+    handle = await open(at(hostPath.dirFd, hostPath.name), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY);
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw invalidArgument(`${containerPath} in the container is a symbolic link that could not be resolved inside it`);
+    throw err;
+  } finally {
+    closeSync(hostPath.dirFd);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw invalidArgument(`${containerPath} in the container is not a regular file`);
+    if (st.size > maxBytes) throw invalidArgument(`${containerPath} in the container is larger than ${maxBytes} bytes`);
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > maxBytes) throw invalidArgument(`${containerPath} in the container is larger than ${maxBytes} bytes`);
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Stat (HEAD /containers/{id}/archive, and the header of GET)
 

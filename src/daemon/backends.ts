@@ -270,7 +270,7 @@ export function systemBackend(s: InfoSources): SystemBackend {
 export function execBackend(execs: ExecService): ExecBackend {
   return {
     create: (ref, body) => execs.create(ref, body),
-    start: (id, onOutput) => execs.start(id, onOutput),
+    start: (id, onOutput, onStarted) => execs.start(id, onOutput, onStarted),
     checkStartable: (id) => execs.checkStartable(id),
     inspect: (id) => execs.inspect(id),
   };

@@ -10,7 +10,8 @@ export interface ExecBackend {
    * Resolves when the exec has ended and its exit code is recorded. While a promise that
    * `onOutput` returned is pending, the exec's output is held back (backpressure).
    */
-  start(execId: string, onOutput: ((stream: 1 | 2, payload: Buffer) => Promise<void> | void) | undefined): Promise<unknown>;
+  /** Resolves at the exit; `onStarted` is called once the process runs (what a detached start waits for). */
+  start(execId: string, onOutput: ((stream: 1 | 2, payload: Buffer) => Promise<void> | void) | undefined, onStarted?: () => void): Promise<unknown>;
   /** Throws (NotFound, Conflict) if the exec cannot be started, before anything is sent. */
   checkStartable(execId: string): void;
   inspect(execId: string): Record<string, unknown>;
@@ -25,7 +26,10 @@ export function execRoutes(router: Router, backend: ExecBackend): void {
       const body = (await readJsonBody(req)) as { Detach?: boolean };
       backend.checkStartable(params.id!);
       if (body.Detach) {
-        void backend.start(params.id!, undefined).catch(() => undefined);
+        // As dockerd: a detached start answers once the process runs, or with the error that kept it from running.
+        await new Promise<void>((resolve, reject) => {
+          backend.start(params.id!, undefined, resolve).then(() => resolve(), reject);
+        });
         res.writeHead(200, { 'Content-Length': 0 });
         res.end();
         return;

@@ -130,7 +130,7 @@ export class ContainerService {
     await storageFor(record, storage).mount(await images.intactLowerDirs(image), paths.containerUpper(record.id), paths.containerWork(record.id), paths.containerRootfs(record.id));
     try {
       writeEtcFiles(paths, record);
-      writeBundleSpec(paths, record, image, this.#d.cgroupParent ? `${this.#d.cgroupParent}/${record.id}` : undefined);
+      await writeBundleSpec(paths, record, image, this.#d.cgroupParent ? `${this.#d.cgroupParent}/${record.id}` : undefined);
       rmSync(paths.containerExit(record.id), { force: true });
       mkdirSync(paths.shimSocketsDir, { recursive: true, mode: PRIVATE_DIR_MODE });
       mkdirSync(runtime.root, { recursive: true, mode: PRIVATE_DIR_MODE });

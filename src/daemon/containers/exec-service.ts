@@ -92,18 +92,25 @@ export class ExecService {
     this.#containers.shimSocket(exec.containerId);
   }
 
-  async start(execId: string, onOutput: ((stream: 1 | 2, payload: Buffer) => Promise<void> | void) | undefined): Promise<ExecExit> {
+  async start(execId: string, onOutput: ((stream: 1 | 2, payload: Buffer) => Promise<void> | void) | undefined, onStarted?: () => void): Promise<ExecExit> {
     const exec = this.#get(execId);
     if (exec.started) throw conflict(`Error: Exec command ${execId} has already run`);
     const { record, socketPath } = this.#containers.shimSocket(exec.containerId);
     exec.started = true;
     exec.running = true;
-    const process = this.#process(record, exec.config);
+    let process;
+    try {
+      process = await this.#process(record, exec.config);
+    } catch (err) {
+      exec.running = false;
+      throw err;
+    }
     const session = await startExec(socketPath, execId, process, (stream, payload) => onOutput?.(stream, payload)).catch((err: unknown) => {
       exec.running = false;
       throw err;
     });
     exec.pid = session.pid;
+    onStarted?.();
     this.#persist(record.id);
     this.#emit(record, `exec_start: ${exec.config.Cmd.join(' ')}`, { execID: execId });
     const exit = await session.exit.catch((err: unknown): ExecExit => {
@@ -212,14 +219,14 @@ export class ExecService {
     return exec;
   }
 
-  #process(record: ContainerRecord, config: ExecConfig) {
+  async #process(record: ContainerRecord, config: ExecConfig) {
     const image = this.#images.find(record.imageId);
     const rootfs = this.#paths.containerRootfs(record.id);
     return {
       args: config.Cmd,
       env: mergeEnv([...(image?.config.Env ?? []), ...record.config.Env], config.Env),
       cwd: config.WorkingDir || record.config.WorkingDir || image?.config.WorkingDir || '/',
-      user: resolveContainerUser(config.User || record.config.User || image?.config.User || '', record.hostConfig.GroupAdd ?? [], rootfs),
+      user: await resolveContainerUser(config.User || record.config.User || image?.config.User || '', record.hostConfig.GroupAdd ?? [], rootfs),
     };
   }
 

@@ -7,6 +7,7 @@ import { devicesFromPath, hostDevices, type DeviceRule, type LinuxDevice } from 
 import { buildSpec, type BindMount } from '../../runtime/spec.ts';
 import type { DaemonPaths } from '../paths.ts';
 import { parseBind } from './create-request.ts';
+import { readSmallFileInRootfs } from '../archive.ts';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../lib/private-paths.ts';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -31,12 +32,32 @@ export function mergeEnv(imageEnv: string[] = [], containerEnv: string[]): strin
   return [...env.values()].filter((e) => e.includes('='));
 }
 
+/** A container's /etc/passwd and /etc/group, as colon-separated fields per line. */
+export interface ContainerAccounts {
+  passwd: string[][];
+  group: string[][];
+}
+
+/** Account files bigger than this are refused: no real image comes near it. */
+const MAX_ACCOUNT_FILE_BYTES = 1 << 20;
+
+/**
+ * Reads the container's /etc/passwd and /etc/group inside its rootfs (never through a symlink
+ * to the host), without blocking on a FIFO or reading a device, size-capped.
+ */
+export async function readContainerAccounts(rootfs: string): Promise<ContainerAccounts> {
+  const [passwd, group] = await Promise.all(['/etc/passwd', '/etc/group'].map(async (file) => {
+    const content = await readSmallFileInRootfs(rootfs, file, MAX_ACCOUNT_FILE_BYTES);
+    return content === undefined ? [] : parseColonFile(content.toString('utf8'));
+  }));
+  return { passwd: passwd!, group: group! };
+}
+
 /** "-u name[:group]" or "uid[:gid]", resolved against the container's /etc/passwd and /etc/group. */
-export function resolveUser(user: string, rootfs: string): { uid: number; gid: number; additionalGids: number[] } {
+export function resolveUser(user: string, accounts: ContainerAccounts): { uid: number; gid: number; additionalGids: number[] } {
   if (!user) return { uid: 0, gid: 0, additionalGids: [] };
   const [userPart = '', groupPart] = user.split(':');
-  const passwd = readColonFile(join(rootfs, 'etc/passwd'));
-  const groups = readColonFile(join(rootfs, 'etc/group'));
+  const { passwd, group: groups } = accounts;
   let uid: number;
   let gid = 0;
   if (/^\d+$/.test(userPart)) {
@@ -64,11 +85,10 @@ export function resolveUser(user: string, rootfs: string): { uid: number; gid: n
  * --group-add: names looked up in the container's /etc/group, numbers taken as they are
  * (libcontainer's GetAdditionalGroups). With groups added, the primary gid leads the list, as in Docker.
  */
-export function resolveAdditionalGroups(groupAdd: readonly string[], primaryGid: number, rootfs: string): number[] {
+export function resolveAdditionalGroups(groupAdd: readonly string[], primaryGid: number, accounts: ContainerAccounts): number[] {
   if (groupAdd.length === 0) return [];
-  const groups = readColonFile(join(rootfs, 'etc/group'));
   const gids = groupAdd.map((name) => {
-    const entry = groups.find((g) => g[0] === name || g[2] === name);
+    const entry = accounts.group.find((g) => g[0] === name || g[2] === name);
     if (entry) return Number(entry[2]);
     if (/^\d+$/.test(name)) return Number(name);
     throw invalidArgument(`unable to find group ${name}: no matching entries in group file`);
@@ -77,15 +97,16 @@ export function resolveAdditionalGroups(groupAdd: readonly string[], primaryGid:
 }
 
 /** The container's user with its --group-add groups: what its process and every exec run as. */
-export function resolveContainerUser(user: string, groupAdd: readonly string[], rootfs: string): { uid: number; gid: number; additionalGids: number[] } {
-  const resolved = resolveUser(user, rootfs);
-  const added = resolveAdditionalGroups(groupAdd, resolved.gid, rootfs);
+export async function resolveContainerUser(user: string, groupAdd: readonly string[], rootfs: string): Promise<{ uid: number; gid: number; additionalGids: number[] }> {
+  if (!user && groupAdd.length === 0) return { uid: 0, gid: 0, additionalGids: [] };
+  const accounts = await readContainerAccounts(rootfs);
+  const resolved = resolveUser(user, accounts);
+  const added = resolveAdditionalGroups(groupAdd, resolved.gid, accounts);
   return { ...resolved, additionalGids: [...new Set([...resolved.additionalGids, ...added])] };
 }
 
-function readColonFile(path: string): string[][] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+function parseColonFile(content: string): string[][] {
+  return content.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
 }
 
 /** The hard RLIMIT_NOFILE of this process: a spec must never ask for more (the runtime would fail with EPERM). */
@@ -108,7 +129,7 @@ export function writeEtcFiles(paths: DaemonPaths, record: ContainerRecord): void
   else writeFileSync(resolv, '');
 }
 
-export function writeBundleSpec(paths: DaemonPaths, record: ContainerRecord, image: ImageRecord, cgroupsPath: string | undefined): void {
+export async function writeBundleSpec(paths: DaemonPaths, record: ContainerRecord, image: ImageRecord, cgroupsPath: string | undefined): Promise<void> {
   const rootfs = paths.containerRootfs(record.id);
   const binds: BindMount[] = (record.hostConfig.Binds ?? []).map((spec) => {
     const bind = parseBind(spec);
@@ -120,7 +141,7 @@ export function writeBundleSpec(paths: DaemonPaths, record: ContainerRecord, ima
     args: [record.path, ...record.args],
     env: mergeEnv(image.config.Env, record.config.Env),
     cwd: record.config.WorkingDir || image.config.WorkingDir || '/',
-    ...resolveContainerUser(record.config.User || image.config.User || '', record.hostConfig.GroupAdd ?? [], rootfs),
+    ...(await resolveContainerUser(record.config.User || image.config.User || '', record.hostConfig.GroupAdd ?? [], rootfs)),
     hostname: record.config.Hostname,
     network: record.hostConfig.NetworkMode === 'host' ? 'host' : 'none',
     binds,
