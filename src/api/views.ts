@@ -49,6 +49,7 @@ export function containerInspect(r: ContainerRecord, paths: ContainerPaths, imag
     ExecIDs: null,
     HostConfig: {
       ...r.hostConfig,
+      SecurityOpt: r.hostConfig.SecurityOpt ?? null,
       PortBindings: {},
       Privileged: false,
       ReadonlyRootfs: false,

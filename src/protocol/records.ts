@@ -45,6 +45,8 @@ export interface HostConfig {
   RestartPolicy: RestartPolicy;
   LogConfig: { Type: string; Config: Record<string, string> };
   AutoRemove: boolean;
+  /** As given at create (seccomp=<JSON content> included); absent in records from before it existed. */
+  SecurityOpt?: string[] | null;
 }
 
 export interface ContainerState {

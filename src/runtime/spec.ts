@@ -1,4 +1,5 @@
 /** Builds the OCI runtime spec (config.json) for a container, with Docker's defaults. */
+import { specSeccomp, type SeccompChoice } from './seccomp/spec-seccomp.ts';
 
 export interface BindMount {
   source: string;
@@ -22,6 +23,9 @@ export interface SpecInput {
   /** cgroup path (cgroupfs style); omitted where the runtime cannot manage cgroups on this host. */
   cgroupsPath?: string;
   nofileLimit: number;
+  /** Docker's default profile unless asked otherwise (`--security-opt seccomp=...`). */
+  seccomp?: SeccompChoice;
+  noNewPrivileges?: boolean;
 }
 
 const DEFAULT_CAPABILITIES = [
@@ -37,6 +41,23 @@ const MASKED_PATHS = [
 const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 export function buildSpec(input: SpecInput): Record<string, unknown> {
+  return withSecurityOptions(baseSpec(input), input);
+}
+
+/**
+ * seccomp is resolved against the bounding set the spec ended up with, so a capability added to
+ * the spec also allows the syscalls Docker's profile gates on it.
+ */
+function withSecurityOptions(spec: BaseSpec, input: SpecInput): BaseSpec {
+  spec.process.noNewPrivileges = input.noNewPrivileges ?? false;
+  const seccomp = specSeccomp(input.seccomp ?? { kind: 'builtin' }, spec.process.capabilities.bounding);
+  if (seccomp) spec.linux.seccomp = seccomp;
+  return spec;
+}
+
+type BaseSpec = ReturnType<typeof baseSpec> & { linux: { seccomp?: unknown } };
+
+function baseSpec(input: SpecInput) {
   const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (input.network === 'none') namespaces.push({ type: 'network' });
   const etcMounts = [

@@ -5,6 +5,7 @@ import type { ContainerRecord, ImageRecord } from '../../protocol/records.ts';
 import { buildSpec, type BindMount } from '../../runtime/spec.ts';
 import type { DaemonPaths } from '../paths.ts';
 import { parseBind } from './create-request.ts';
+import { containerSeccomp, parseSecurityOpts } from './security-opts.ts';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../lib/private-paths.ts';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -90,6 +91,7 @@ export function writeBundleSpec(paths: DaemonPaths, record: ContainerRecord, ima
     mkdirSync(bind.source, { recursive: true });
     return bind;
   });
+  const security = parseSecurityOpts(record.hostConfig.SecurityOpt);
   const spec = buildSpec({
     rootfs,
     args: [record.path, ...record.args],
@@ -106,6 +108,8 @@ export function writeBundleSpec(paths: DaemonPaths, record: ContainerRecord, ima
     },
     ...(cgroupsPath ? { cgroupsPath } : {}),
     nofileLimit: hardNofileLimit(),
+    seccomp: containerSeccomp(security),
+    noNewPrivileges: security.noNewPrivileges,
   });
   const bundle = paths.bundle(record.id);
   mkdirSync(bundle, { recursive: true, mode: PRIVATE_DIR_MODE });
