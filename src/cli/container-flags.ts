@@ -32,7 +32,8 @@ export function addContainerOptions(cmd: Command): Command {
     .option('--health-timeout <duration>', 'maximum time to allow one check to run (ms|s|m|h)')
     .option('--health-start-period <duration>', 'start period for the container to initialize before counting retries (ms|s|m|h)')
     .option('--health-retries <n>', 'consecutive failures needed to report unhealthy')
-    .option('--no-healthcheck', 'disable any container-specified HEALTHCHECK');
+    .option('--no-healthcheck', 'disable any container-specified HEALTHCHECK')
+    .option('--security-opt <option>', 'security options: seccomp=<file>|unconfined, no-new-privileges', collect);
 }
 
 export interface ContainerOptions {
@@ -62,6 +63,7 @@ export interface ContainerOptions {
   healthRetries?: string;
   /** commander's negation of --no-healthcheck: false when given. */
   healthcheck: boolean;
+  securityOpt?: string[];
 }
 
 /** docker's --health-* flags → HealthConfig (durations in nanoseconds); undefined when none is given. */
@@ -117,8 +119,27 @@ export function createBody(image: string, command: string[], o: ContainerOptions
       RestartPolicy: { Name: policy, MaximumRetryCount: retries ? Number(retries) : 0 },
       LogConfig: { Type: o.logDriver ?? '', Config: keyValues(o.logOpt ?? [], '=') },
       AutoRemove: Boolean(o.rm),
+      ...(o.securityOpt ? { SecurityOpt: o.securityOpt.map(readSeccompFile) } : {}),
     },
   };
+}
+
+/**
+ * `seccomp=<file>` is read here and its content sent, as the docker CLI does (the daemon may
+ * not see the client's files); `unconfined`, `builtin` and inline JSON pass through.
+ */
+function readSeccompFile(opt: string): string {
+  const at = opt.includes('=') ? opt.indexOf('=') : opt.indexOf(':');
+  if (at < 0) return opt;
+  const [key, value] = [opt.slice(0, at), opt.slice(at + 1)];
+  if (key !== 'seccomp' || value === 'unconfined' || value === 'builtin' || value.trimStart().startsWith('{')) return opt;
+  let content: string;
+  try {
+    content = readFileSync(value, 'utf8');
+  } catch (err) {
+    throw new EngineError('InvalidArgument', `opening seccomp profile (${value}) failed: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+  return `seccomp=${content}`;
 }
 
 function keyValues(items: string[], sep: string): Record<string, string> {
