@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 # attr: setfattr for overlay opaque directories and layer xattrs; docker-registry and skopeo:
-# the local registry and the independent image producer that the image tests use.
-for pkg in crun runc busybox-static attr docker-registry skopeo; do
+# the local registry and the independent image producer that the image tests use; gcc and
+# libc6-dev: the static syscall probe the seccomp tests build.
+for pkg in crun runc busybox-static attr docker-registry skopeo gcc libc6-dev; do
   # "install ok installed" only: a removed package whose config files remain also has a status.
   [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
 done

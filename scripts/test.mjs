@@ -10,6 +10,7 @@ if (spawnSync('sh', ['-c', 'command -v busybox']).status !== 0) problems.push('b
 for (const [tool, pkg] of [['setfattr', 'attr'], ['docker-registry', 'docker-registry'], ['skopeo', 'skopeo']]) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) problems.push(`${tool} missing: apt-get install ${pkg} (scripts/install-deps.sh)`);
 }
+if (spawnSync('sh', ['-c', 'command -v gcc']).status !== 0 || !globSync('/usr/lib/*/libc.a').length) problems.push('gcc or the static libc missing: apt-get install gcc libc6-dev (scripts/install-deps.sh)');
 if (!existsSync('dist/berthd.js')) problems.push('dist/ is missing: run npm run build');
 if (problems.length) {
   for (const p of problems) console.error(`test: ${p}`);

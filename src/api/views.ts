@@ -71,6 +71,7 @@ function hostConfigView(h: ContainerRecord['hostConfig']): Record<string, unknow
     Privileged: h.Privileged ?? false,
     ReadonlyRootfs: h.ReadonlyRootfs ?? false,
     Devices: h.Devices ?? [],
+    SecurityOpt: h.SecurityOpt ?? null,
     ...(Sysctls && Object.keys(Sysctls).length ? { Sysctls } : {}),
   };
 }

@@ -39,11 +39,13 @@ export function addContainerOptions(cmd: Command): Command {
     .option('--read-only', "mount the container's root filesystem as read only")
     .option('--device <HOST[:CTR[:rwm]]>', 'add a host device to the container', collect)
     .option('--group-add <group>', 'add additional groups to join (name or GID)', collect)
-    .option('--sysctl <key=value>', 'namespaced kernel parameters', collect);
+    .option('--sysctl <key=value>', 'namespaced kernel parameters', collect)
+    .option('--security-opt <option>', 'security options: seccomp=<file>|unconfined, no-new-privileges', collect);
 }
 
 export interface ContainerOptions {
   name?: string;
+  securityOpt?: string[];
   env?: string[];
   envFile?: string[];
   workdir?: string;
@@ -164,8 +166,27 @@ export function createBody(image: string, command: string[], o: ContainerOptions
       Devices: (o.device ?? []).map(parseDeviceFlag),
       GroupAdd: o.groupAdd ?? null,
       Sysctls: sysctls(o.sysctl ?? []),
+      ...(o.securityOpt ? { SecurityOpt: o.securityOpt.map(readSeccompFile) } : {}),
     },
   };
+}
+
+/**
+ * `seccomp=<file>` is read here and its content sent, as the docker CLI does (the daemon may
+ * not see the client's files); `unconfined`, `builtin` and inline JSON pass through.
+ */
+function readSeccompFile(opt: string): string {
+  const at = opt.includes('=') ? opt.indexOf('=') : opt.indexOf(':');
+  if (at < 0) return opt;
+  const [key, value] = [opt.slice(0, at), opt.slice(at + 1)];
+  if (key !== 'seccomp' || value === 'unconfined' || value === 'builtin' || value.trimStart().startsWith('{')) return opt;
+  let content: string;
+  try {
+    content = readFileSync(value, 'utf8');
+  } catch (err) {
+    throw new EngineError('InvalidArgument', `opening seccomp profile (${value}) failed: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+  return `seccomp=${content}`;
 }
 
 function keyValues(items: string[], sep: string): Record<string, string> {

@@ -259,7 +259,7 @@ export function systemBackend(s: InfoSources): SystemBackend {
         ExperimentalBuild: false,
         Debug: config.logLevel === 'debug',
         Swarm: { LocalNodeState: 'inactive', NodeID: '', NodeAddr: '', ControlAvailable: false, Error: '', RemoteManagers: null },
-        SecurityOptions: [],
+        SecurityOptions: ['name=seccomp,profile=builtin'],
         RegistryConfig: registryConfig(config.insecureRegistries),
         Warnings: s.warnings(),
       };

@@ -65,6 +65,8 @@ export interface HostConfig {
   Sysctls?: Record<string, string>;
   /** Written by the docker CLI itself (--cidfile); dockerd only keeps the name. */
   ContainerIDFile?: string;
+  /** As given at create (seccomp=<JSON content> included); absent in records from before it existed. */
+  SecurityOpt?: string[] | null;
 }
 
 export interface ContainerState {

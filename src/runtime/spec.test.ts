@@ -68,3 +68,25 @@ test('devices and sysctls are passed through only when there are some', () => {
   assert.equal(some.linux.devices!.length, 1);
   assert.deepEqual(some.linux.sysctl, { 'net.ipv4.ip_forward': '1' });
 });
+
+type SecuritySpec = { process: { noNewPrivileges: boolean; capabilities: { bounding: string[] } }; linux: { seccomp?: { defaultAction: string; defaultErrnoRet?: number; architectures: string[]; syscalls: Array<{ names: string[]; action: string; args?: unknown[] }> } } };
+
+test('seccomp: Docker\'s default profile unless unconfined; resolved against the spec\'s own bounding set', () => {
+  const spec = buildSpec(input) as unknown as SecuritySpec;
+  assert.equal(spec.linux.seccomp?.defaultAction, 'SCMP_ACT_ERRNO');
+  assert.equal(spec.linux.seccomp?.defaultErrnoRet, 1);
+  if (process.arch === 'x64') assert.deepEqual(spec.linux.seccomp?.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+  const unconditional = new Set(spec.linux.seccomp!.syscalls.filter((r) => r.action === 'SCMP_ACT_ALLOW' && !r.args).flatMap((r) => r.names));
+  assert.equal(spec.process.capabilities.bounding.includes('CAP_SYS_CHROOT'), unconditional.has('chroot'));
+  assert.equal(spec.process.capabilities.bounding.includes('CAP_SYS_ADMIN'), unconditional.has('unshare'));
+  const unconfined = buildSpec({ ...input, seccomp: { kind: 'unconfined' } }) as unknown as SecuritySpec;
+  assert.equal(unconfined.linux.seccomp, undefined);
+});
+
+test('seccomp: a custom Docker-format profile is resolved; no-new-privileges sets the process flag', () => {
+  const profile = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
+  const spec = buildSpec({ ...input, seccomp: { kind: 'custom', profile }, noNewPrivileges: true }) as unknown as SecuritySpec;
+  assert.deepEqual(spec.linux.seccomp?.syscalls, [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }]);
+  assert.equal(spec.process.noNewPrivileges, true);
+  assert.equal((buildSpec(input) as unknown as SecuritySpec).process.noNewPrivileges, false);
+});

@@ -1,6 +1,7 @@
 /** Builds the OCI runtime spec (config.json) for a container, with Docker's defaults. */
 import { DEFAULT_CAPABILITIES } from './capabilities.ts';
 import type { DeviceRule, LinuxDevice } from './devices.ts';
+import { specSeccomp, type SeccompChoice } from './seccomp/spec-seccomp.ts';
 
 export interface BindMount {
   source: string;
@@ -40,6 +41,9 @@ export interface SpecInput {
   deviceRules?: readonly DeviceRule[];
   /** Namespaced kernel parameters (--sysctl), already validated. */
   sysctls?: Readonly<Record<string, string>>;
+  /** Docker's default profile unless asked otherwise (`--security-opt seccomp=...`). */
+  seccomp?: SeccompChoice;
+  noNewPrivileges?: boolean;
 }
 
 const MASKED_PATHS = [
@@ -50,6 +54,23 @@ const MASKED_PATHS = [
 const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 export function buildSpec(input: SpecInput): Record<string, unknown> {
+  return withSecurityOptions(baseSpec(input), input);
+}
+
+/**
+ * seccomp is resolved against the bounding set the spec ended up with, so a capability added to
+ * the spec also allows the syscalls Docker's profile gates on it.
+ */
+function withSecurityOptions(spec: BaseSpec, input: SpecInput): BaseSpec {
+  spec.process.noNewPrivileges = input.noNewPrivileges ?? false;
+  const seccomp = specSeccomp(input.seccomp ?? { kind: 'builtin' }, spec.process.capabilities.bounding);
+  if (seccomp) spec.linux.seccomp = seccomp;
+  return spec;
+}
+
+type BaseSpec = ReturnType<typeof baseSpec> & { linux: { seccomp?: unknown } };
+
+function baseSpec(input: SpecInput) {
   const privileged = input.privileged ?? false;
   const readonlyRootfs = input.readonlyRootfs ?? false;
   const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];

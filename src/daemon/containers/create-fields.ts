@@ -145,7 +145,7 @@ export const CREATE_FIELDS: Record<CreateSection, Record<string, FieldTreatment>
     PublishAllPorts: notYet('publishing ports (-P) is'),
     ReadonlyRootfs: HONOURED,
     // Parsed on branch sec/seccomp (no-new-privileges, seccomp=…), which makes it honoured.
-    SecurityOpt: notYet('security options (--security-opt) are'),
+    SecurityOpt: HONOURED,
     StorageOpt: notYet('storage options (--storage-opt) are'),
     Tmpfs: notYet('--tmpfs is'),
     UTSMode: notYet('UTS modes (--uts) are'),

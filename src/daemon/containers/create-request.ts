@@ -5,6 +5,7 @@ import { normalizeSignal } from '../../protocol/signals.ts';
 import { parseLogOpts } from '../../shim/json-log-writer.ts';
 import { parseDevices, validateCapabilities, validateGroupAdd, validateSysctls } from './confinement.ts';
 import { refuseUnsupportedFields } from './create-fields.ts';
+import { parseSecurityOpts } from './security-opts.ts';
 
 /** The parts of Docker's POST /containers/create body that berth uses, validated. */
 export interface CreateRequest {
@@ -103,12 +104,15 @@ function parseHostConfig(raw: unknown, daemonLogOpts: Record<string, string>): H
   }
   const autoRemove = field<boolean>(body, 'AutoRemove', isBoolean, 'bool') ?? false;
   if (autoRemove && restartName !== '' && restartName !== 'no') throw invalidArgument('conflicting options: cannot specify both --restart and --rm');
+  const securityOpt = field<string[]>(body, 'SecurityOpt', isStringArray, '[]string') ?? null;
+  parseSecurityOpts(securityOpt);
   return {
     Binds: binds,
     NetworkMode: networkMode,
     RestartPolicy: { Name: restartName as RestartPolicy['Name'], MaximumRetryCount: maxRetry },
     LogConfig: { Type: 'json-file', Config: logOpts },
     AutoRemove: autoRemove,
+    SecurityOpt: securityOpt,
     ...parseConfinement(body, networkMode),
   };
 }

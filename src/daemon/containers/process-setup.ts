@@ -8,6 +8,7 @@ import { buildSpec, type BindMount } from '../../runtime/spec.ts';
 import type { DaemonPaths } from '../paths.ts';
 import { parseBind } from './create-request.ts';
 import { readSmallFileInRootfs } from '../archive.ts';
+import { containerSeccomp, parseSecurityOpts } from './security-opts.ts';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../lib/private-paths.ts';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -136,6 +137,7 @@ export async function writeBundleSpec(paths: DaemonPaths, record: ContainerRecor
     mkdirSync(bind.source, { recursive: true });
     return bind;
   });
+  const security = parseSecurityOpts(record.hostConfig.SecurityOpt);
   const spec = buildSpec({
     rootfs,
     args: [record.path, ...record.args],
@@ -153,6 +155,8 @@ export async function writeBundleSpec(paths: DaemonPaths, record: ContainerRecor
     ...(cgroupsPath ? { cgroupsPath } : {}),
     nofileLimit: hardNofileLimit(),
     ...confinement(record),
+    seccomp: containerSeccomp(security, record.hostConfig.Privileged),
+    noNewPrivileges: security.noNewPrivileges,
   });
   const bundle = paths.bundle(record.id);
   mkdirSync(bundle, { recursive: true, mode: PRIVATE_DIR_MODE });
