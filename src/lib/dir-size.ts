@@ -1,13 +1,15 @@
-import { lstat, opendir } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { opendir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
-/** Entries looked at between two turns of the event loop. */
-const ENTRIES_PER_TURN = 512;
+/** Entries looked at between two turns of the event loop (a few hundred lstats: well under a millisecond). */
+const ENTRIES_PER_TURN = 256;
 
 /**
  * Bytes in regular files below `dir` (0 if it does not exist); symlinks are not followed.
- * Asynchronous and yielding, so a container with millions of files never stalls the daemon.
+ * Directories are listed asynchronously and the walk gives the event loop a turn every few
+ * hundred entries, so a container with millions of files never stalls the daemon.
  */
 export async function dirSize(dir: string): Promise<number> {
   let total = 0;
@@ -17,7 +19,7 @@ export async function dirSize(dir: string): Promise<number> {
     const current = pending.pop()!;
     let handle;
     try {
-      handle = await opendir(current);
+      handle = await opendir(current, { bufferSize: ENTRIES_PER_TURN });
     } catch {
       continue;
     }
@@ -27,7 +29,7 @@ export async function dirSize(dir: string): Promise<number> {
       if (entry.isDirectory()) pending.push(path);
       else if (entry.isFile()) {
         try {
-          total += (await lstat(path)).size;
+          total += lstatSync(path).size;
         } catch { /* removed meanwhile */ }
       }
     }

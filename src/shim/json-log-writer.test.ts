@@ -134,7 +134,8 @@ test('appends to an existing file and counts its size for rotation', (t) => {
 
 test('parseLogOpts accepts Docker sizes and counts', () => {
   assert.deepEqual(parseLogOpts({}), { maxSize: 0, maxFiles: 1 });
-  assert.deepEqual(parseLogOpts({ 'max-size': '512' }), { maxSize: 512, maxFiles: 1 });
+  assert.deepEqual(parseLogOpts({ 'max-size': '1024' }), { maxSize: 1024, maxFiles: 1 });
+  assert.equal(parseLogOpts({ 'max-size': '1t' }).maxSize, 1024 ** 4);
   assert.deepEqual(parseLogOpts({ 'max-size': '1k', 'max-file': '3' }), { maxSize: 1024, maxFiles: 3 });
   assert.equal(parseLogOpts({ 'max-size': '10m' }).maxSize, 10 * 1024 * 1024);
   assert.equal(parseLogOpts({ 'max-size': '2g' }).maxSize, 2 * 1024 ** 3);
@@ -146,6 +147,8 @@ test('parseLogOpts accepts Docker sizes and counts', () => {
 test('parseLogOpts rejects bad values and unknown keys', () => {
   assert.throws(() => parseLogOpts({ 'max-file': '3000000' }), /invalid max-file "3000000": must be an integer from 1 to 100/);
   assert.throws(() => parseLogOpts({ 'max-file': '101' }), /invalid max-file/);
+  assert.throws(() => parseLogOpts({ 'max-size': '512' }), /invalid max-size "512": must be a size from 1k to 1t/);
+  assert.throws(() => parseLogOpts({ 'max-size': '2t' }), /invalid max-size/);
   assert.equal(parseLogOpts({ 'max-file': '100' }).maxFiles, 100);
   assert.throws(() => parseLogOpts({ 'max-size': 'ten' }), /invalid max-size "ten"/);
   assert.throws(() => parseLogOpts({ 'max-size': '0' }), /invalid max-size/);

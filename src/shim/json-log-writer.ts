@@ -187,6 +187,9 @@ const FALSE_VALUES = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
  * (an unbounded max-file once froze the daemon for a minute listing three million names).
  */
 export const MAX_LOG_FILES = 100;
+/** Smaller files would rotate at almost every line. */
+const MIN_LOG_SIZE = 1024;
+const MAX_LOG_SIZE = 1024 ** 4;
 
 export function parseLogOpts(opts: Record<string, string>): { maxSize: number; maxFiles: number } {
   let maxSize = 0;
@@ -196,8 +199,8 @@ export function parseLogOpts(opts: Record<string, string>): { maxSize: number; m
       case 'max-size': {
         const m = /^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$/i.exec(value.trim());
         const size = m ? Math.floor(Number(m[1]) * SIZE_UNITS[(m[2] ?? '').toLowerCase()]!) : NaN;
-        if (!Number.isSafeInteger(size) || size <= 0) {
-          throw new Error(`invalid max-size "${value}": must be a positive size such as 512, 10k, 10m or 1g`);
+        if (!Number.isSafeInteger(size) || size < MIN_LOG_SIZE || size > MAX_LOG_SIZE) {
+          throw new Error(`invalid max-size "${value}": must be a size from 1k to 1t, such as 10k, 10m or 1g`);
         }
         maxSize = size;
         break;

@@ -93,6 +93,10 @@ test('a hostile /etc/passwd (a FIFO, /dev/zero, a host file by absolute or climb
     await waitFor('the swapped /etc/passwd', () => existsSync(join(daemon.dataRoot, 'containers', running, 'diff/tmp/swapped')) || undefined);
     const exec = await daemon.client.createExec(running, { Cmd: ['id'], User: 'nobody', AttachStdout: true });
     await refusedWithin(daemon, `exec into ${name} as nobody`, () => daemon.client.startExecDetached(exec.Id), message);
+    // Attached (what `exec -u` does): the error reaches the client before its stream is taken over.
+    const attached = await within(15_000, `berth exec -u nobody into ${name}`, daemon.cli(['exec', '-u', 'nobody', running, 'id']));
+    assert.notEqual(attached.code, 0);
+    assert.match(attached.stderr, message);
   }
   // An ordinary image still resolves its users and groups, at start and in execs.
   const { Id } = await daemon.client.createContainer({ Image: 'busybox', Cmd: ['sleep', '1000'], User: 'nobody' });

@@ -13,7 +13,7 @@ export interface ExecBackend {
   /** Resolves at the exit; `onStarted` is called once the process runs (what a detached start waits for). */
   start(execId: string, onOutput: ((stream: 1 | 2, payload: Buffer) => Promise<void> | void) | undefined, onStarted?: () => void): Promise<unknown>;
   /** Throws (NotFound, Conflict) if the exec cannot be started, before anything is sent. */
-  checkStartable(execId: string): void;
+  checkStartable(execId: string): Promise<void> | void;
   inspect(execId: string): Record<string, unknown>;
 }
 
@@ -24,7 +24,7 @@ export function execRoutes(router: Router, backend: ExecBackend): void {
     })
     .add('POST', '/exec/:id/start', async ({ req, res, params, hijack, apiVersion, signal }) => {
       const body = (await readJsonBody(req)) as { Detach?: boolean };
-      backend.checkStartable(params.id!);
+      await backend.checkStartable(params.id!);
       if (body.Detach) {
         // As dockerd: a detached start answers once the process runs, or with the error that kept it from running.
         await new Promise<void>((resolve, reject) => {

@@ -86,10 +86,12 @@ export class ExecService {
    * Start the exec. Output goes to `onOutput` (unless detached); resolves once the exit is
    * recorded, so an inspect right after sees the exit code.
    */
-  checkStartable(execId: string): void {
+  /** What would keep the exec from starting, found before the client's stream is taken over (an unknown user, say). */
+  async checkStartable(execId: string): Promise<void> {
     const exec = this.#get(execId);
     if (exec.started) throw conflict(`Error: Exec command ${execId} has already run`);
-    this.#containers.shimSocket(exec.containerId);
+    const { record } = this.#containers.shimSocket(exec.containerId);
+    await this.#process(record, exec.config);
   }
 
   async start(execId: string, onOutput: ((stream: 1 | 2, payload: Buffer) => Promise<void> | void) | undefined, onStarted?: () => void): Promise<ExecExit> {
