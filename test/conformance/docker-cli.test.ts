@@ -4,31 +4,17 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { newDaemon, busyboxTarball, waitFor, type TestDaemon } from '../integration/harness.ts';
+import { docker, DOCKER, newDaemon, busyboxTarball, waitFor, type TestDaemon } from '../integration/harness.ts';
 
-const DOCKER = process.env.DOCKER_CLI ?? '/usr/local/bin/docker';
 
 before(() => {
   const probe = spawnSync(DOCKER, ['--version'], { encoding: 'utf8' });
   assert.equal(probe.status, 0, `the docker CLI is required for this suite (looked for ${DOCKER}); install it or set DOCKER_CLI`);
 });
 
-function docker(daemon: TestDaemon, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const home = join(daemon.root, 'docker-config');
-    mkdirSync(home, { recursive: true });
-    const child = spawn(DOCKER, args, { env: { PATH: process.env.PATH, DOCKER_HOST: `unix://${daemon.socket}`, DOCKER_CONFIG: home, HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdin.end(input ?? '');
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function ready(t: import('node:test').TestContext): Promise<TestDaemon> {
   const daemon = newDaemon(t, { liveRestore: true });

@@ -4,7 +4,7 @@
  * only ever killed by the PIDs this harness recorded.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { BerthClient } from '../../src/client/client.ts';
@@ -235,4 +235,23 @@ export async function runShell(daemon: TestDaemon, script: string, extra: Record
   const { Id } = await daemon.client.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', script], ...extra }, name);
   await daemon.client.startContainer(Id);
   return Id;
+}
+
+/** The real docker CLI (v28) these tests drive berthd with. */
+export const DOCKER = process.env.DOCKER_CLI ?? '/usr/local/bin/docker';
+
+/** `docker …` against `daemon`, with a private client config; stdin gets `input` (or nothing). */
+export function docker(daemon: TestDaemon, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const home = join(daemon.root, 'docker-config');
+    mkdirSync(home, { recursive: true });
+    const child = spawn(DOCKER, args, { env: { PATH: process.env.PATH, DOCKER_HOST: `unix://${daemon.socket}`, DOCKER_CONFIG: home, HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdin.end(input ?? '');
+    child.on('error', reject);
+    child.on('exit', (code) => resolvePromise({ code, stdout, stderr }));
+  });
 }

@@ -5,29 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
-import { newDaemon, waitFor, type TestDaemon } from '../integration/harness.ts';
+import { docker, newDaemon, waitFor, type TestDaemon } from '../integration/harness.ts';
 
-const DOCKER = process.env.DOCKER_CLI ?? '/usr/local/bin/docker';
 
-type Run = { code: number | null; stdout: string; stderr: string };
 
-function docker(daemon: TestDaemon, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const home = join(daemon.root, 'docker-config');
-    mkdirSync(home, { recursive: true });
-    const child = spawn(DOCKER, args, { env: { PATH: process.env.PATH, DOCKER_HOST: `unix://${daemon.socket}`, DOCKER_CONFIG: home, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function ready(t: import('node:test').TestContext): Promise<TestDaemon> {
   const daemon = newDaemon(t, { liveRestore: true });

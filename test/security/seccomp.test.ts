@@ -6,13 +6,12 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../../src/client/client.ts';
-import { busyboxTarball, newDaemon, ROOT, waitFor, type TestDaemon } from '../integration/harness.ts';
+import { busyboxTarball, docker, newDaemon, ROOT, waitFor, type TestDaemon } from '../integration/harness.ts';
 
-const DOCKER = process.env.DOCKER_CLI ?? '/usr/local/bin/docker';
 const MS = 1_000_000;
 let probeDir: string;
 
@@ -159,18 +158,6 @@ test('unsupported or malformed security options are a 400 naming the option', as
   assert.match(cli.stderr, /missing\.json.*no such file/);
 });
 
-function docker(daemon: TestDaemon, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const home = join(daemon.root, 'docker-config');
-    mkdirSync(home, { recursive: true });
-    const child = spawn(DOCKER, args, { env: { PATH: process.env.PATH, DOCKER_HOST: `unix://${daemon.socket}`, DOCKER_CONFIG: home, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test('through the docker CLI: the default profile, seccomp=unconfined, seccomp=<file>, no-new-privileges, refusals', async (t) => {
   const daemon = newDaemon(t);

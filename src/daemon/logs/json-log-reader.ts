@@ -127,7 +127,7 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
   try {
     if (signal?.aborted) return;
     if (opts.tail !== undefined && opts.tail >= 0) {
-      yield* paced(select(takeTail(cursors, opts.tail)));
+      yield* paced(select(await takeTail(cursors, opts.tail)));
       if (pastUntil) return;
     }
     for (const c of cursors) {
@@ -222,12 +222,12 @@ function successor(path: string, maxFiles: number, ino: number): string {
  * Returns the last n complete lines across the files (oldest first) and moves each cursor to
  * the end of its complete lines, so further reads only see newer data.
  */
-function takeTail(cursors: Cursor[], n: number): Buffer[] {
+async function takeTail(cursors: Cursor[], n: number): Promise<Buffer[]> {
   const parts: Buffer[][] = [];
   let need = n;
   for (let i = cursors.length - 1; i >= 0; i--) {
     const c = cursors[i]!;
-    const { lines, end } = lastLines(c.fd, fstatSync(c.fd).size, need);
+    const { lines, end } = await lastLines(c.fd, fstatSync(c.fd).size, need);
     c.offset = end;
     parts.unshift(lines);
     need -= lines.length;
@@ -235,7 +235,7 @@ function takeTail(cursors: Cursor[], n: number): Buffer[] {
   return parts.flat();
 }
 
-function lastLines(fd: number, size: number, n: number): { lines: Buffer[]; end: number } {
+async function lastLines(fd: number, size: number, n: number): Promise<{ lines: Buffer[]; end: number }> {
   const chunks: Buffer[] = [];
   let pos = size;
   let newlines = 0;
@@ -247,6 +247,7 @@ function lastLines(fd: number, size: number, n: number): { lines: Buffer[]; end:
     for (let got = 0, r = -1; got < len && r !== 0; got += r) r = readSync(fd, b, got, len - got, pos + got);
     chunks.unshift(b);
     for (let i = b.indexOf(NL); i !== -1; i = b.indexOf(NL, i + 1)) newlines++;
+    await nextTurn();
   }
   const data = Buffer.concat(chunks);
   const last = data.lastIndexOf(NL);
@@ -254,6 +255,7 @@ function lastLines(fd: number, size: number, n: number): { lines: Buffer[]; end:
   for (let start = 0, nl = data.indexOf(NL); nl !== -1; nl = data.indexOf(NL, start)) {
     lines.push(data.subarray(start, nl));
     start = nl + 1;
+    if (lines.length % LINES_PER_TURN === 0) await nextTurn();
   }
   if (pos > 0) lines.shift(); // began mid-line
   return { lines: n === 0 ? [] : lines.slice(Math.max(0, lines.length - n)), end: pos + last + 1 };
