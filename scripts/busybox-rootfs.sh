@@ -7,6 +7,7 @@ busybox="$(command -v busybox || true)"
 [ -n "$busybox" ] || { echo "busybox is not installed: apt-get install busybox-static" >&2; exit 1; }
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
+chmod 755 "$dir" # a real image's root is 0755 (mktemp makes it 0700)
 mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,etc,root,tmp,proc,sys,dev,var/log,home}
 chmod 1777 "$dir/tmp"
 cp "$busybox" "$dir/bin/busybox"
