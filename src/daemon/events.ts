@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
 import type { Logger } from '../lib/logger.ts';
 import { PRIVATE_FILE_MODE } from '../lib/private-paths.ts';
+import { Throttle } from '../lib/throttle.ts';
 
 /** One event in Docker's /events shape. */
 export interface EngineEvent {
@@ -34,7 +35,7 @@ export class EventBus {
   #journalLines = 0;
   /** Events published but not journaled since the last good write (a full disk). */
   #missed = 0;
-  #lastWarn = 0;
+  readonly #journalWarnings = new Throttle(JOURNAL_WARN_INTERVAL_MS);
 
   constructor(journalPath?: string, log?: Logger) {
     this.#emitter.setMaxListeners(0);
@@ -67,9 +68,7 @@ export class EventBus {
       }
     } catch (err) {
       this.#missed++;
-      const now = Date.now();
-      if (now - this.#lastWarn >= JOURNAL_WARN_INTERVAL_MS) {
-        this.#lastWarn = now;
+      if (this.#journalWarnings.allow()) {
         this.#log?.warn({ err, missedEvents: this.#missed }, 'cannot write the events journal; events are published and kept in memory, and the journal is rewritten once it can be');
       }
     }

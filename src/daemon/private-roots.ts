@@ -49,7 +49,7 @@ export function secureDataRootContents(paths: DaemonPaths, log: Logger): void {
  */
 export function secureExecRoot(paths: DaemonPaths, socketGid: number | undefined, log: Logger): void {
   let fixed = 0;
-  if (socketGid === undefined ? ensureDirMode(paths.execRoot) : ensureDirMode(paths.execRoot, 0o710, socketGid)) fixed++;
+  if (ensureDirMode(paths.execRoot, socketGid === undefined ? PRIVATE_DIR_MODE : 0o710, socketGid)) fixed++;
   for (const dir of [paths.bundlesDir, paths.shimSocketsDir, paths.runtimesDir]) {
     if (ensureDirMode(dir)) fixed++;
   }

@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { parseColonFile } from '../lib/colon-file.ts';
 import { run } from '../lib/exec.ts';
 import { ConfigError } from './config.ts';
 
 /** The gid of `name` in group-file text (/etc/group's format), if it is there. */
 export function gidInGroupFile(text: string, name: string): number | undefined {
-  for (const line of text.split('\n')) {
-    const [groupName, , gid] = line.split(':');
-    if (groupName === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
-  }
-  return undefined;
+  const gid = parseColonFile(text).find(([groupName, , id]) => groupName === name && id !== undefined && /^\d+$/.test(id))?.[2];
+  return gid === undefined ? undefined : Number(gid);
 }
 
 /**

@@ -10,7 +10,8 @@ export const PRIVATE_FILE_MODE = 0o600;
  * with exactly `mode`, whatever an earlier run or an operator left there. Returns true when an
  * existing directory had to be changed.
  */
-export function ensureDirMode(dir: string, mode: number = PRIVATE_DIR_MODE, gid: number = process.getgid!()): boolean {
+export function ensureDirMode(dir: string, mode: number = PRIVATE_DIR_MODE, gid: number | undefined = undefined): boolean {
+  gid ??= process.getgid!();
   mkdirSync(dir, { recursive: true, mode });
   const st = statSync(dir);
   if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);

@@ -55,8 +55,9 @@ export class JsonLogWriter {
     this.#maxFiles = Math.max(1, opts.maxFiles ?? 1);
     this.#now = opts.now ?? nowRFC3339Nano;
     this.#onWriteError = opts.onWriteError;
-    this.#fd = openSync(this.#path, 'a', FILE_MODE);
-    this.#size = fstatSync(this.#fd).size;
+    this.#fd = -1;
+    this.#size = 0;
+    this.#reopen();
   }
 
   write(stream: Stream, chunk: Buffer): void {
@@ -181,7 +182,6 @@ const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 10
 const TRUE_VALUES = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE_VALUES = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
-/** Validates json-file log options the way Docker does (max-size uses binary units: 1k = 1024). */
 /**
  * Every rotation renames each kept file and a reader opens them all: a bound keeps both cheap
  * (an unbounded max-file once froze the daemon for a minute listing three million names).
@@ -191,6 +191,7 @@ export const MAX_LOG_FILES = 100;
 const MIN_LOG_SIZE = 1024;
 const MAX_LOG_SIZE = 1024 ** 4;
 
+/** Validates json-file log options the way Docker does (max-size uses binary units: 1k = 1024). */
 export function parseLogOpts(opts: Record<string, string>): { maxSize: number; maxFiles: number } {
   let maxSize = 0;
   let maxFiles = 1;

@@ -4,6 +4,7 @@
  * at most every `publishEveryMs` (the daemon sees them through `watch`), and the shim's log
  * repeats the warning at most every `warnEveryMs` while writes keep failing.
  */
+import { Throttle } from '../lib/throttle.ts';
 import type { LogDropStats } from './json-log-writer.ts';
 
 type Log = (level: 'info' | 'warn', msg: string, extra: Record<string, unknown>) => void;
@@ -13,9 +14,8 @@ export class LogDropReporter {
   readonly #publish: () => void;
   readonly #log: Log;
   readonly #publishEveryMs: number;
-  readonly #warnEveryMs: number;
+  readonly #warnings: Throttle;
   #timer: NodeJS.Timeout | undefined;
-  #lastWarn = 0;
   #failing = false;
 
   constructor(stats: () => LogDropStats, publish: () => void, log: Log, publishEveryMs = 1000, warnEveryMs = 30_000) {
@@ -23,7 +23,7 @@ export class LogDropReporter {
     this.#publish = publish;
     this.#log = log;
     this.#publishEveryMs = publishEveryMs;
-    this.#warnEveryMs = warnEveryMs;
+    this.#warnings = new Throttle(warnEveryMs);
   }
 
   /** The log writer's onWriteError: an error for a dropped line, undefined when writing works again. */
@@ -31,13 +31,12 @@ export class LogDropReporter {
     const { droppedLines } = this.#stats();
     if (!error) {
       this.#failing = false;
+      this.#warnings.reset();
       this.#log('info', 'container log writes resumed', { droppedLines });
       this.#publishNow();
       return;
     }
-    const now = Date.now();
-    if (!this.#failing || now - this.#lastWarn >= this.#warnEveryMs) {
-      this.#lastWarn = now;
+    if (this.#warnings.allow()) {
       this.#log('warn', 'cannot write the container log; dropping lines until it can be written', { droppedLines, error: error.message });
     }
     if (!this.#failing) {

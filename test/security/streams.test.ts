@@ -244,21 +244,22 @@ const RESTORE_COUNT = 20;
 /** Ends at once on SIGTERM, so a stop is quick. */
 const IDLE = "trap 'exit 0' TERM; while :; do sleep 0.2; done";
 
-async function manyRunning(daemon: TestDaemon): Promise<Array<{ id: string; pid: number }>> {
+/** RESTORE_COUNT running containers left behind by a daemon stopped with live restore on, for a restore to find. */
+async function manyLeftRunning(daemon: TestDaemon): Promise<Array<{ id: string; pid: number }>> {
+  await daemon.start();
+  await daemon.importBusybox();
   const containers: Array<{ id: string; pid: number }> = [];
   for (let i = 0; i < RESTORE_COUNT; i++) {
     const id = await runShell(daemon, IDLE);
     containers.push({ id, pid: (await daemon.client.inspectContainer(id)).State.Pid });
   }
+  await daemon.stop('SIGTERM');
   return containers;
 }
 
 test('SIGHUP sent while restore still runs neither kills the daemon nor stops the restore', async (t) => {
   const daemon = newDaemon(t, { liveRestore: true });
-  await daemon.start();
-  await daemon.importBusybox();
-  const containers = await manyRunning(daemon);
-  await daemon.stop('SIGTERM');
+  const containers = await manyLeftRunning(daemon);
 
   await startUntilPing(daemon);
   daemon.signal('SIGHUP');
@@ -276,10 +277,7 @@ test('SIGHUP sent while restore still runs neither kills the daemon nor stops th
 
 test('SIGTERM sent while restore still runs stops every container when live restore is off, and exits 0', async (t) => {
   const daemon = newDaemon(t, { liveRestore: true });
-  await daemon.start();
-  await daemon.importBusybox();
-  const containers = await manyRunning(daemon);
-  await daemon.stop('SIGTERM');
+  const containers = await manyLeftRunning(daemon);
 
   daemon.options = { ...daemon.options, liveRestore: false };
   await startUntilPing(daemon);

@@ -24,6 +24,7 @@ import { parseCreateRequest } from './create-request.ts';
 import { resolveCommand, writeBundleSpec, writeEtcFiles } from './process-setup.ts';
 import { isProcessAlive, waitForProcessExit } from '../../lib/proc.ts';
 import { readJsonIfExists } from '../../lib/atomic-file.ts';
+import { Throttle } from '../../lib/throttle.ts';
 import type { ExitRecord, HealthcheckSpec, ShimState } from '../../protocol/shim.ts';
 import { PRIVATE_DIR_MODE } from '../../lib/private-paths.ts';
 
@@ -52,7 +53,7 @@ export class ContainerService {
   readonly #shims = new Map<string, ShimClient>();
   readonly #exitWaiters = new Map<string, Set<() => void>>();
   readonly #removeWaiters = new Map<string, Set<() => void>>();
-  readonly #dropWarnedAt = new Map<string, number>();
+  readonly #dropWarnings = new Throttle(DROP_WARN_INTERVAL_MS);
   #closing = false;
   readonly #orphans: Array<{ id: string; dataRoot: string; message: string; socketPath: string; bundle: string }> = [];
 
@@ -251,9 +252,7 @@ export class ContainerService {
 
   /** At most one warning per container and minute: a full disk drops lines by the thousand. */
   #warnDroppedLines(record: ContainerRecord, error: string | undefined): void {
-    const now = Date.now();
-    if (now - (this.#dropWarnedAt.get(record.id) ?? 0) < DROP_WARN_INTERVAL_MS) return;
-    this.#dropWarnedAt.set(record.id, now);
+    if (!this.#dropWarnings.allow(record.id)) return;
     this.#d.log.warn({ containerId: record.id, droppedLines: record.state.LogDroppedLines, error }, 'container log lines dropped: the json-file log cannot be written');
   }
 
@@ -272,7 +271,7 @@ export class ContainerService {
     };
     const shim = record.shim;
     delete record.shim;
-    this.#dropWarnedAt.delete(id);
+    this.#dropWarnings.reset(id);
     const { written, persisted } = this.#d.store.saveEventually(record);
     this.#emit('die', record, { exitCode: String(exit.exitCode) }, exit.finishedAt);
     this.#d.log.info({ containerId: id, exitCode: exit.exitCode }, 'container exited');

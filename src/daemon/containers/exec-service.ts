@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EngineError, conflict, invalidArgument, notFound } from '../../protocol/errors.ts';
-import type { ExecExit, ExecStatus } from '../../protocol/shim.ts';
+import type { ExecExit, ExecProcess, ExecStatus } from '../../protocol/shim.ts';
 import type { ContainerRecord } from '../../protocol/records.ts';
 import { ShimClient, startExec } from '../shims/shim-client.ts';
 import { join } from 'node:path';
@@ -48,6 +48,8 @@ const KEEP_PER_CONTAINER = 50;
 /** Execs: created by the API, run by the container's shim, remembered for inspect. */
 export class ExecService {
   readonly #execs = new Map<string, ExecInstance>();
+  /** Processes resolved by checkStartable, waiting for their start. */
+  readonly #resolved = new Map<string, ExecProcess>();
   readonly #containers: ContainerService;
   readonly #images: ImageStore;
   readonly #paths: DaemonPaths;
@@ -83,26 +85,31 @@ export class ExecService {
   }
 
   /**
-   * Start the exec. Output goes to `onOutput` (unless detached); resolves once the exit is
-   * recorded, so an inspect right after sees the exit code.
+   * What would keep the exec from starting, found before the client's stream is taken over
+   * (an unknown user, say). The process it resolves is kept for `start`, so the container's
+   * /etc/passwd is read once per exec.
    */
-  /** What would keep the exec from starting, found before the client's stream is taken over (an unknown user, say). */
   async checkStartable(execId: string): Promise<void> {
     const exec = this.#get(execId);
     if (exec.started) throw conflict(`Error: Exec command ${execId} has already run`);
     const { record } = this.#containers.shimSocket(exec.containerId);
-    await this.#process(record, exec.config);
+    this.#resolved.set(execId, await this.#process(record, exec.config));
   }
 
+  /**
+   * Start the exec. Output goes to `onOutput` (unless detached); resolves once the exit is
+   * recorded, so an inspect right after sees the exit code.
+   */
   async start(execId: string, onOutput: ((stream: 1 | 2, payload: Buffer) => Promise<void> | void) | undefined, onStarted?: () => void): Promise<ExecExit> {
     const exec = this.#get(execId);
     if (exec.started) throw conflict(`Error: Exec command ${execId} has already run`);
     const { record, socketPath } = this.#containers.shimSocket(exec.containerId);
     exec.started = true;
     exec.running = true;
-    let process;
+    let process = this.#resolved.get(execId);
+    this.#resolved.delete(execId);
     try {
-      process = await this.#process(record, exec.config);
+      process ??= await this.#process(record, exec.config);
     } catch (err) {
       exec.running = false;
       throw err;
@@ -221,7 +228,7 @@ export class ExecService {
     return exec;
   }
 
-  async #process(record: ContainerRecord, config: ExecConfig) {
+  async #process(record: ContainerRecord, config: ExecConfig): Promise<ExecProcess> {
     const image = this.#images.find(record.imageId);
     const rootfs = this.#paths.containerRootfs(record.id);
     return {

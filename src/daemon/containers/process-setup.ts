@@ -8,6 +8,7 @@ import { buildSpec, type BindMount } from '../../runtime/spec.ts';
 import type { DaemonPaths } from '../paths.ts';
 import { parseBind } from './create-request.ts';
 import { readSmallFileInRootfs } from '../archive.ts';
+import { parseColonFile } from '../../lib/colon-file.ts';
 import { containerSeccomp, parseSecurityOpts } from './security-opts.ts';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../lib/private-paths.ts';
 
@@ -104,10 +105,6 @@ export async function resolveContainerUser(user: string, groupAdd: readonly stri
   const resolved = resolveUser(user, accounts);
   const added = resolveAdditionalGroups(groupAdd, resolved.gid, accounts);
   return { ...resolved, additionalGids: [...new Set([...resolved.additionalGids, ...added])] };
-}
-
-function parseColonFile(content: string): string[][] {
-  return content.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
 }
 
 /** The hard RLIMIT_NOFILE of this process: a spec must never ask for more (the runtime would fail with EPERM). */
