@@ -37,7 +37,7 @@ import { closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, read
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { TestDaemon, ROOT, isProcessAlive, sleep } from '../test/integration/harness.ts';
-import { FrameDecoder } from '../src/api/stdcopy.ts';
+import { FrameDecoder } from '../src/protocol/stdcopy.ts';
 
 const COUNTS = (process.env.BENCH_RESTORE_COUNTS ?? '100,500').split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
 const DOWNTIME_S = Number(process.env.BENCH_DOWNTIME_S ?? 60);

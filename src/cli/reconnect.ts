@@ -2,7 +2,7 @@
  * Commands that outlive a daemon restart: `logs -f` and `wait` reconnect when berthd goes
  * away and comes back (live restore), without a gap or a duplicated line.
  */
-import { FrameDecoder } from '../api/stdcopy.ts';
+import { FrameDecoder } from '../protocol/stdcopy.ts';
 import type { BerthClient } from '../client/client.ts';
 import { EngineError } from '../protocol/errors.ts';
 

@@ -1,5 +1,5 @@
 /** Output streams from the daemon: docker's stdcopy framing, and the attach-and-wait dance of run/start -a/attach. */
-import { FrameDecoder } from '../api/stdcopy.ts';
+import { FrameDecoder } from '../protocol/stdcopy.ts';
 import type { WaitResult } from '../client/client.ts';
 import { normalizeSignal } from '../protocol/signals.ts';
 import { CliExit, errorText, type Cli } from './context.ts';

@@ -8,7 +8,7 @@ import { checkDigest, type Descriptor } from './content-store.ts';
 import type { ImageStore } from './image-store.ts';
 import { hostPlatform } from './image-config.ts';
 import { parseManifest, selectPlatform, type ImageManifest } from './manifest.ts';
-import { normalizeReference } from './reference.ts';
+import { normalizeReference } from '../protocol/reference.ts';
 import { sniffLayerMediaType, unpackAndCommit } from './unpack-image.ts';
 
 const MAX_JSON_BYTES = 8 * 1024 * 1024;

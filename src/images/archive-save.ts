@@ -10,7 +10,7 @@ import type { ImageRecord } from '../protocol/records.ts';
 import { digester, sha256 } from './content-store.ts';
 import type { ImageStore } from './image-store.ts';
 import { MediaTypes } from './media-types.ts';
-import { familiarName, fullName, parseReference } from './reference.ts';
+import { familiarName, fullName, parseReference } from '../protocol/reference.ts';
 import { sniffLayerMediaType } from './unpack-image.ts';
 
 interface SaveItem {

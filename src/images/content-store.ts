@@ -5,7 +5,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invalidArgument, notFound } from '../protocol/errors.ts';
 import { fsyncDir, writeFileAtomic } from '../lib/atomic-file.ts';
-import { DIGEST } from './reference.ts';
+import { DIGEST } from '../protocol/reference.ts';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/private-paths.ts';
 
 export interface Descriptor {

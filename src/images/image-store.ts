@@ -5,15 +5,15 @@ import { EngineError, notFound } from '../protocol/errors.ts';
 import { migrateImageRecord, type ImageRecord, type LayerBlob } from '../protocol/records.ts';
 import { readJsonIfExists, removeDirAtomic, sweepLeftovers, writeJsonAtomic } from '../lib/atomic-file.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
-import type { DaemonPaths } from '../daemon/paths.ts';
+import type { DaemonPaths } from '../daemon/host/paths.ts';
 import { ContentStore, sha256 } from './content-store.ts';
 import { containerConfigOf, parseImageConfig, type ImageConfigBlob } from './image-config.ts';
 import { chainIds, LayerStore } from './layer-store.ts';
 import { unpackLayer } from './layer-unpack.ts';
-import { familiarName, familiarTagged, normalizeReference, parseReference, type ImageReference } from './reference.ts';
+import { familiarName, familiarTagged, normalizeReference, parseReference, type ImageReference } from '../protocol/reference.ts';
 import { PRIVATE_DIR_MODE } from '../lib/private-paths.ts';
 
-export { normalizeReference } from './reference.ts';
+export { normalizeReference } from '../protocol/reference.ts';
 
 /**
  * Images: records (tags, digests, config) over the content store and the layer store.

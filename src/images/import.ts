@@ -5,7 +5,7 @@ import type { ImageContainerConfig, ImageRecord } from '../protocol/records.ts';
 import type { ImageStore } from './image-store.ts';
 import { hostPlatform } from './image-config.ts';
 import { unpackLayer } from './layer-unpack.ts';
-import { normalizeReference } from './reference.ts';
+import { normalizeReference } from '../protocol/reference.ts';
 import { sniffLayerMediaType } from './unpack-image.ts';
 
 export interface ImportOptions {

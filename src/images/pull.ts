@@ -6,7 +6,7 @@ import { chainIds } from './layer-store.ts';
 import { parseManifest, selectPlatform, type ImageManifest } from './manifest.ts';
 import { MediaTypes, MANIFEST_MEDIA_TYPES } from './media-types.ts';
 import { byteProgress, shortId, type Progress } from './progress.ts';
-import { familiarDigested, familiarName, familiarTagged, parseReference } from './reference.ts';
+import { familiarDigested, familiarName, familiarTagged, parseReference } from '../protocol/reference.ts';
 import { RegistryClient, type RegistryCredentials } from './registry/registry-client.ts';
 import { registryEndpoint } from './registry/endpoint.ts';
 import { unpackAndCommit } from './unpack-image.ts';

@@ -6,7 +6,7 @@ import type { ImageRecord, LayerBlob } from '../protocol/records.ts';
 import type { ImageStore } from './image-store.ts';
 import { MediaTypes } from './media-types.ts';
 import { byteProgress, shortId, type Progress } from './progress.ts';
-import { familiarDigested, familiarName, fullName, parseReference, type ImageReference } from './reference.ts';
+import { familiarDigested, familiarName, fullName, parseReference, type ImageReference } from '../protocol/reference.ts';
 import { RegistryClient, type RegistryCredentials } from './registry/registry-client.ts';
 import { registryEndpoint } from './registry/endpoint.ts';
 

@@ -29,7 +29,7 @@ test('a container writing 5 MiB while the daemon is down never stalls and loses 
   const res = await daemon.client.containerLogs(id, { timestamps: true });
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
-  const { FrameDecoder } = await import('../../src/api/stdcopy.ts');
+  const { FrameDecoder } = await import('../../src/protocol/stdcopy.ts');
   const lines: string[] = [];
   const decoder = new FrameDecoder();
   decoder.push(Buffer.concat(chunks), (_stream, payload) => lines.push(payload.toString()));

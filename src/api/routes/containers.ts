@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { invalidArgument } from '../../protocol/errors.ts';
 import type { Router } from '../router.ts';
 import { boolParam, intParam, readJsonBody, sendJson, sendNoContent } from '../router.ts';
-import { frame, STREAM_STDERR, STREAM_STDOUT } from '../stdcopy.ts';
+import { frame, STREAM_STDERR, STREAM_STDOUT } from '../../protocol/stdcopy.ts';
 import { compareVersions } from '../server.ts';
 import { writeWithBackpressure } from '../../lib/backpressure.ts';
 

@@ -1,6 +1,6 @@
 import type { Router } from '../router.ts';
 import { readJsonBody, sendJson } from '../router.ts';
-import { frame } from '../stdcopy.ts';
+import { frame } from '../../protocol/stdcopy.ts';
 import { multiplexedType } from './containers.ts';
 import { writeOrWait } from '../../lib/backpressure.ts';
 

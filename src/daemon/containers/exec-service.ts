@@ -9,8 +9,8 @@ import { readJsonIfExists, writeJsonAtomic } from '../../lib/atomic-file.ts';
 import { isActive } from '../../protocol/records.ts';
 import type { ContainerService } from './container-service.ts';
 import type { ImageStore } from '../../images/image-store.ts';
-import type { DaemonPaths } from '../paths.ts';
-import type { EventBus } from '../events.ts';
+import type { DaemonPaths } from '../host/paths.ts';
+import type { EventBus } from '../events/events.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { mergeEnv, resolveContainerUser } from './process-setup.ts';
 

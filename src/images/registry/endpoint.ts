@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { registryHost } from '../reference.ts';
+import { registryHost } from '../../protocol/reference.ts';
 
 export interface RegistryEndpoint {
   /** host[:port] to connect to. */

@@ -1,5 +1,5 @@
-import type { Filters } from '../protocol/filters.ts';
-import { validateFilterKeys } from '../protocol/filters.ts';
+import type { Filters } from '../../protocol/filters.ts';
+import { validateFilterKeys } from '../../protocol/filters.ts';
 import type { EngineEvent } from './events.ts';
 
 export const EVENT_FILTERS = ['type', 'event', 'container', 'image', 'label', 'daemon', 'scope'];

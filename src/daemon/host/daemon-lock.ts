@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { EngineError } from '../protocol/errors.ts';
-import { isProcessAlive } from '../lib/proc.ts';
+import { EngineError } from '../../protocol/errors.ts';
+import { isProcessAlive } from '../../lib/proc.ts';
 
 /**
  * One daemon per data-root: an O_EXCL lock file holding the owner's PID. A stale file (its

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { gidInGroupFile, resolveSocketGroup } from './socket-group.ts';
-import { EngineError } from '../protocol/errors.ts';
+import { EngineError } from '../../protocol/errors.ts';
 
 const GROUPS = 'root:x:0:\nberth:x:2375:alice,bob\n1000:x:1234:\nbroken:x:notanumber:\n';
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative as relativePath } from 'node:path';
 import { applyLayerByCopy } from './layer-copy.ts';
-import { run } from '../lib/exec.ts';
+import { run } from '../../lib/exec.ts';
 
 export type StorageDriver = 'overlay' | 'copy';
 

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../lib/atomic-file.ts';
-import type { Logger } from '../lib/logger.ts';
-import { PRIVATE_FILE_MODE } from '../lib/private-paths.ts';
-import { Throttle } from '../lib/throttle.ts';
+import { writeFileAtomic } from '../../lib/atomic-file.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { PRIVATE_FILE_MODE } from '../../lib/private-paths.ts';
+import { Throttle } from '../../lib/throttle.ts';
 
 /** One event in Docker's /events shape. */
 export interface EngineEvent {

@@ -1,4 +1,4 @@
-import { invalidArgument } from '../protocol/errors.ts';
+import { invalidArgument } from './errors.ts';
 
 /**
  * An image reference in Docker's grammar: [domain/]path[:tag][@digest]. Stored and shown

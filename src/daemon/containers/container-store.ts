@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { migrateContainerRecord, type ContainerRecord } from '../../protocol/records.ts';
 import { EngineError, notFound } from '../../protocol/errors.ts';
 import { readJsonIfExists, removeDirAtomic, sweepLeftovers, writeJsonAtomic } from '../../lib/atomic-file.ts';
-import type { DaemonPaths } from '../paths.ts';
+import type { DaemonPaths } from '../host/paths.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { PRIVATE_DIR_MODE } from '../../lib/private-paths.ts';
 

@@ -1,6 +1,6 @@
 import { lstatSync, mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { run } from '../lib/exec.ts';
+import { run } from '../../lib/exec.ts';
 
 /**
  * Apply one overlay-format layer (from the layer store) onto a plain directory, for the copy

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { familiarName, familiarTagged, normalizeReference, parseReference } from './reference.ts';
-import { registryEndpoint } from './registry/endpoint.ts';
+import { registryEndpoint } from '../images/registry/endpoint.ts';
 
 test('references parse as Docker parses them: docker.io/library for short names, a host when the first part looks like one', () => {
   assert.deepEqual(parseReference('busybox'), { domain: 'docker.io', path: 'library/busybox' });

@@ -7,8 +7,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDirMode, PRIVATE_DIR_MODE, tightenMode } from '../lib/private-paths.ts';
-import type { Logger } from '../lib/logger.ts';
+import { ensureDirMode, PRIVATE_DIR_MODE, tightenMode } from '../../lib/private-paths.ts';
+import type { Logger } from '../../lib/logger.ts';
 import type { DaemonPaths } from './paths.ts';
 
 /** The data root itself: 0700, this process's user and group. Before the lock, which lives in it. */

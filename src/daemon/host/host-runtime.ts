@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { EngineError } from '../protocol/errors.ts';
+import { EngineError } from '../../protocol/errors.ts';
 
 export type CgroupMode = 'v2' | 'hybrid' | 'v1';
 

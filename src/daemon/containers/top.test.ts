@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { containerTop, parsePsOutput } from './top.ts';
-import { EngineError } from '../protocol/errors.ts';
+import { EngineError } from '../../protocol/errors.ts';
 
 function sleeper(t: TestContext): number {
   const child = spawn('sleep', ['5'], { stdio: 'ignore' });

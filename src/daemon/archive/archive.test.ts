@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar';
 import { archiveFromRootfs, encodePathStat, extractIntoRootfs, resolveInRootfs, statInRootfs } from './archive.ts';
-import { EngineError } from '../protocol/errors.ts';
+import { EngineError } from '../../protocol/errors.ts';
 
 const isKind = (kind: string) => (err: unknown) => EngineError.is(err) && err.kind === kind;
 

@@ -1,6 +1,6 @@
 import { readdir, readlink } from 'node:fs/promises';
-import { EngineError } from '../protocol/errors.ts';
-import { ExecError, run } from '../lib/exec.ts';
+import { EngineError } from '../../protocol/errors.ts';
+import { ExecError, run } from '../../lib/exec.ts';
 
 export interface TopResult {
   Titles: string[];

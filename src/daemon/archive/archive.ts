@@ -19,7 +19,7 @@ import { once } from 'node:events';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar';
-import { EngineError, invalidArgument } from '../protocol/errors.ts';
+import { EngineError, invalidArgument } from '../../protocol/errors.ts';
 
 export interface PathStat {
   name: string;
