@@ -1,32 +1,30 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
 import { EngineError, conflict, invalidArgument, notFound } from '../../protocol/errors.ts';
-import type { ContainerRecord, ExitRecordLike } from './types.ts';
+import type { ContainerRecord } from './types.ts';
 import { isActive } from '../../protocol/records.ts';
-import type { ShimConfig } from '../../protocol/shim.ts';
 import { normalizeSignal, signalNumber } from '../../protocol/signals.ts';
 import type { EventBus } from '../events/events.ts';
 import { KeyedQueue } from '../../lib/keyed-queue.ts';
 import { NAME_PATTERN, newContainerId, randomName } from '../../lib/ids.ts';
-import { bootId, readProcStat } from '../../lib/proc.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { RuntimeInfo } from '../../runtime/oci-runtime.ts';
-import { parseLogOpts } from '../../shim/json-log-writer.ts';
 import type { DaemonPaths } from '../host/paths.ts';
 import type { ContainerStore } from './container-store.ts';
 import type { ImageStore } from '../../images/image-store.ts';
-import type { ImageRecord } from '../../protocol/records.ts';
 import { RootfsStorage } from '../storage/storage.ts';
-import { launchShim, deleteWithShim, type ShimBinary } from '../shims/shim-launcher.ts';
-import { ShimClient } from '../shims/shim-client.ts';
-import { assertTransition } from './state-machine.ts';
+import type { ShimBinary } from '../shims/shim-launcher.ts';
+import { hostProcesses, shimConnector, type HostProcesses, type ShimConnector } from '../shims/connector.ts';
+import { ShimSupervisor } from '../shims/supervisor.ts';
+import { assertTransition, createdState, transition, ZERO_TIME } from './lifecycle.ts';
 import { parseCreateRequest } from './create-request.ts';
 import { resolveCommand, writeBundleSpec, writeEtcFiles } from './process-setup.ts';
-import { isProcessAlive, waitForProcessExit } from '../../lib/proc.ts';
-import { readJsonIfExists } from '../../lib/atomic-file.ts';
-import { Throttle } from '../../lib/throttle.ts';
-import type { ExitRecord, HealthcheckSpec, ShimState } from '../../protocol/shim.ts';
 import { PRIVATE_DIR_MODE } from '../../lib/private-paths.ts';
+import { withImageDefaults } from './image-defaults.ts';
+import { shimConfigFor } from './shim-config.ts';
+import { ContainerMonitor } from './monitor.ts';
+import { publishContainerEvent } from './container-events.ts';
+import { restoreContainers, type RestoreCounts } from '../restore/restore.ts';
+import { Orphans, type Orphan } from '../restore/orphans.ts';
 
 export const DEFAULT_STOP_TIMEOUT_S = 10;
 
@@ -37,6 +35,9 @@ export interface ContainerServiceDeps {
   storage: RootfsStorage;
   runtime: RuntimeInfo;
   shimBinary: ShimBinary;
+  /** How shims are launched and reached; by default the real shim binary over its socket. */
+  connector?: ShimConnector;
+  processes?: HostProcesses;
   /** cgroup parent for containers, or undefined where the runtime cannot use cgroups on this host. */
   cgroupParent: string | undefined;
   log: Logger;
@@ -46,19 +47,20 @@ export interface ContainerServiceDeps {
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
-/** Container lifecycle: create, start, stop, kill, remove, wait, and watching shims for exits. */
+/** Container lifecycle: create, start, stop, kill, pause, rename, remove, wait; restore and shutdown. */
 export class ContainerService {
   readonly #d: ContainerServiceDeps;
   readonly #queue = new KeyedQueue();
-  readonly #shims = new Map<string, ShimClient>();
-  readonly #exitWaiters = new Map<string, Set<() => void>>();
+  readonly #supervisor: ShimSupervisor;
+  readonly #monitor: ContainerMonitor;
+  readonly #orphans: Orphans;
   readonly #removeWaiters = new Map<string, Set<() => void>>();
-  readonly #dropWarnings = new Throttle(DROP_WARN_INTERVAL_MS);
-  #closing = false;
-  readonly #orphans: Array<{ id: string; dataRoot: string; message: string; socketPath: string; bundle: string }> = [];
 
   constructor(deps: ContainerServiceDeps) {
     this.#d = deps;
+    this.#supervisor = new ShimSupervisor(deps.connector ?? shimConnector(deps.shimBinary), deps.processes ?? hostProcesses, deps.log);
+    this.#monitor = new ContainerMonitor({ ...deps, queue: this.#queue, supervisor: this.#supervisor, autoRemove: (record) => this.#removeRecord(record) });
+    this.#orphans = new Orphans({ ...deps, supervisor: this.#supervisor });
   }
 
   get store(): ContainerStore {
@@ -90,7 +92,7 @@ export class ContainerService {
       args: command.args,
       config,
       hostConfig: request.hostConfig,
-      state: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, OOMKilled: false },
+      state: createdState(),
       restartCount: 0,
       stoppedByUser: false,
       storageDriver: this.#d.storage.driver,
@@ -125,6 +127,7 @@ export class ContainerService {
 
   async #startProcess(record: ContainerRecord): Promise<void> {
     const { paths, storage, images, runtime } = this.#d;
+    const processes = this.#supervisor.processes;
     const image = images.find(record.imageId);
     if (!image) throw notFound(`No such image: ${record.config.Image}`);
     // A container keeps the storage driver it was created with, whatever the daemon's default is now.
@@ -135,38 +138,24 @@ export class ContainerService {
       rmSync(paths.containerExit(record.id), { force: true });
       mkdirSync(paths.shimSocketsDir, { recursive: true, mode: PRIVATE_DIR_MODE });
       mkdirSync(runtime.root, { recursive: true, mode: PRIVATE_DIR_MODE });
-      const logOpts = parseLogOpts(record.hostConfig.LogConfig.Config);
-      const shimConfig: ShimConfig = {
-        schemaVersion: 1,
-        id: record.id,
-        bundle: paths.bundle(record.id),
-        runtime,
-        socketPath: paths.shimSocket(record.id),
-        logPath: paths.containerLog(record.id),
-        logMaxSize: logOpts.maxSize,
-        logMaxFiles: logOpts.maxFiles,
-        exitPath: paths.containerExit(record.id),
-        restartPolicy: { name: record.hostConfig.RestartPolicy.Name, maximumRetryCount: record.hostConfig.RestartPolicy.MaximumRetryCount },
-        ...healthcheckSpec(mergeHealthcheck(record.config.Healthcheck, image.config.Healthcheck)),
-      };
-      const { shimPid, ready } = await launchShim(this.#d.shimBinary, shimConfig);
+      const shimConfig = shimConfigFor(paths, record, image, runtime);
+      const { shimPid, ready } = await this.#supervisor.connector.launch(shimConfig);
       record.shim = {
         shimPid,
-        shimStartTime: readProcStat(shimPid)?.startTime ?? 0,
+        shimStartTime: processes.startTime(shimPid) ?? 0,
         socketPath: shimConfig.socketPath,
         bundle: shimConfig.bundle,
         pidStartTime: ready.state.pidStartTime,
-        bootId: bootId(),
+        bootId: processes.bootId(),
         runtime,
         protocolVersion: ready.version,
         restartCountAtLaunch: record.restartCount,
         seenGeneration: ready.state.generation ?? 0,
       };
-      record.state = { ...record.state, Status: 'running', Pid: ready.state.pid, ExitCode: 0, Error: '', StartedAt: ready.state.startedAt, FinishedAt: ZERO_TIME, OOMKilled: false };
-      if (ready.state.health) record.state.Health = ready.state.health;
-      else delete record.state.Health;
-      if (ready.state.logDroppedLines) record.state.LogDroppedLines = ready.state.logDroppedLines;
-      else delete record.state.LogDroppedLines;
+      transition(record, 'running', {
+        Pid: ready.state.pid, ExitCode: 0, Error: '', StartedAt: ready.state.startedAt, FinishedAt: ZERO_TIME, OOMKilled: false,
+        Health: ready.state.health, LogDroppedLines: ready.state.logDroppedLines || undefined,
+      });
       record.stoppedByUser = false;
       // The container runs now, whether or not its record can be written at once.
       void this.#d.store.saveEventually(record);
@@ -174,7 +163,7 @@ export class ContainerService {
       this.#d.log.info({ containerId: record.id, pid: ready.state.pid, shimPid }, 'container started');
     } catch (err) {
       const message = EngineError.from(err).message;
-      record.state = { ...record.state, Error: message, ExitCode: exitCodeForStartError(message) };
+      transition(record, record.state.Status, { Error: message, ExitCode: exitCodeForStartError(message) });
       void this.#d.store.saveEventually(record);
       rmSync(paths.bundle(record.id), { recursive: true, force: true });
       await storage.unmount(paths.containerRootfs(record.id)).catch(() => undefined);
@@ -182,173 +171,7 @@ export class ContainerService {
       if (record.hostConfig.AutoRemove) await this.#removeRecord(record).catch((e: unknown) => this.#d.log.warn({ containerId: record.id, err: e }, 'cannot remove a container that failed to start'));
       throw err;
     }
-    await this.#watch(record);
-  }
-
-  /** Connect to the container's shim and follow it in the background until the container's final exit. */
-  async #watch(record: ContainerRecord): Promise<void> {
-    const shim = record.shim!;
-    const client = await ShimClient.connect(shim.socketPath);
-    this.#shims.set(record.id, client);
-    const follow = supportsWatch(shim.protocolVersion) ? this.#followChanges(record.id, client) : client.wait();
-    follow.then(
-      (exit) => this.#queue.run(record.id, () => this.#onExit(record.id, exit, client)),
-      () => {
-        if (this.#closing) return;
-        void this.#queue.run(record.id, () => this.#onShimLost(record.id));
-      },
-    ).catch((err: unknown) => this.#d.log.error({ containerId: record.id, err }, 'handling container exit failed'));
-  }
-
-  /** Protocol 1.2: take in every restart the shim does, until it reports the final exit. */
-  async #followChanges(id: string, client: ShimClient): Promise<ExitRecord> {
-    for (;;) {
-      const seen = this.#d.store.find(id)?.shim?.seenGeneration ?? 0;
-      const state = await client.watch(seen);
-      await this.#queue.run(id, async () => this.#applyShimState(id, state));
-      if (state.exit) return state.exit;
-    }
-  }
-
-  /**
-   * Bring the record up to date with what the shim did on its own (restarts under the
-   * restart policy, maybe while the daemon was down): events dated when things happened,
-   * the current PID and StartedAt, RestartCount.
-   */
-  #applyShimState(id: string, state: ShimState): void {
-    const record = this.#d.store.find(id);
-    if (!record?.shim || !isActive(record.state.Status)) return;
-    const before = JSON.stringify(record);
-    const seen = record.shim.seenGeneration ?? 0;
-    // Every start and exit the daemon has not reported yet, dated when it happened.
-    let reportedStart = record.state.StartedAt;
-    for (const run of state.history ?? []) {
-      if (run.generation <= seen) continue;
-      if (run.startedAt && run.startedAt !== reportedStart) this.#emit('start', record, {}, run.startedAt);
-      reportedStart = run.startedAt;
-      if (run.restarted) this.#emit('die', record, { exitCode: String(run.exitCode) }, run.finishedAt);
-    }
-    const last = state.history?.at(-1);
-    if (state.status === 'running' && state.startedAt !== record.state.StartedAt) {
-      if (state.startedAt !== reportedStart) this.#emit('start', record, {}, state.startedAt);
-      record.state = { ...record.state, Status: 'running', Pid: state.pid, StartedAt: state.startedAt, Error: '' };
-      record.shim.pidStartTime = state.pidStartTime;
-    } else if (state.status === 'restarting' && last) {
-      record.state = { ...record.state, Status: 'restarting', Pid: 0, ExitCode: last.exitCode, FinishedAt: last.finishedAt };
-    }
-    if (state.health) {
-      if (state.health.Status !== record.state.Health?.Status) this.#emit(`health_status: ${state.health.Status}`, record, {}, state.health.Log.at(-1)?.End);
-      record.state = { ...record.state, Health: state.health };
-    }
-    if ((state.logDroppedLines ?? 0) > (record.state.LogDroppedLines ?? 0)) {
-      record.state = { ...record.state, LogDroppedLines: state.logDroppedLines };
-      this.#warnDroppedLines(record, state.logWriteError);
-    }
-    record.restartCount = (record.shim.restartCountAtLaunch ?? 0) + (state.restartCount ?? 0);
-    record.shim.seenGeneration = state.generation ?? seen;
-    // A reattach usually changes nothing: skip the fsync (restore of hundreds stays fast).
-    if (JSON.stringify(record) !== before) void this.#d.store.saveEventually(record);
-  }
-
-  /** At most one warning per container and minute: a full disk drops lines by the thousand. */
-  #warnDroppedLines(record: ContainerRecord, error: string | undefined): void {
-    if (!this.#dropWarnings.allow(record.id)) return;
-    this.#d.log.warn({ containerId: record.id, droppedLines: record.state.LogDroppedLines, error }, 'container log lines dropped: the json-file log cannot be written');
-  }
-
-  /** Record an exit (the container's real code and time), release its resources, and let the shim go. */
-  async #onExit(id: string, exit: ExitRecordLike, client?: ShimClient): Promise<void> {
-    const record = this.#d.store.find(id);
-    if (!record || !isActive(record.state.Status)) return;
-    record.state = {
-      ...record.state,
-      Status: 'exited',
-      Pid: 0,
-      ExitCode: exit.exitCode,
-      FinishedAt: exit.finishedAt,
-      OOMKilled: exit.oomKilled ?? false,
-      Error: exit.error ?? '',
-    };
-    const shim = record.shim;
-    delete record.shim;
-    this.#dropWarnings.reset(id);
-    const { written, persisted } = this.#d.store.saveEventually(record);
-    this.#emit('die', record, { exitCode: String(exit.exitCode) }, exit.finishedAt);
-    this.#d.log.info({ containerId: id, exitCode: exit.exitCode }, 'container exited');
-    await this.#d.storage.unmount(this.#d.paths.containerRootfs(id)).catch((err: unknown) => this.#d.log.warn({ containerId: id, err }, 'cannot unmount rootfs'));
-    this.#shims.delete(id);
-    // Until the exit is on disk (a full disk can delay it), the shim is what remembers it
-    // for a daemon that restarts meanwhile: it is let go only after the record is written.
-    const release = async () => {
-      if (client) {
-        await client.shutdown().catch(() => undefined);
-        client.close();
-      }
-      // A shim that did not take the acknowledgement (broken, or never reached) must not linger.
-      if (shim && shim.bootId === bootId() && !(await waitForProcessExit(shim.shimPid, shim.shimStartTime, client ? 1000 : 0))) {
-        try { process.kill(shim.shimPid, 'SIGKILL'); } catch { /* gone */ }
-      }
-      if (shim) rmSync(shim.socketPath, { force: true });
-    };
-    if (written) await release();
-    else void persisted.then(release).catch((err: unknown) => this.#d.log.warn({ containerId: id, err }, 'cannot let the shim go'));
-    rmSync(this.#d.paths.bundle(id), { recursive: true, force: true });
-    this.#notifyExit(id);
-    if (record.hostConfig.AutoRemove) await this.#removeRecord(record);
-  }
-
-  /** The shim went away without reporting an exit: use its exit record if it wrote one, else clean up. */
-  async #onShimLost(id: string, unreachable = false): Promise<void> {
-    const record = this.#d.store.find(id);
-    if (!record || !isActive(record.state.Status) || !record.shim) return;
-    const shim = record.shim;
-    this.#shims.delete(id);
-    if (!unreachable && isProcessAlive(shim.shimPid, shim.shimStartTime)) {
-      // Still alive: the connection broke, not the shim. Reconnect.
-      await this.#watch(record).catch(() => setTimeout(() => void this.#queue.run(id, () => this.#onShimLost(id)), 500));
-      return;
-    }
-    const exit = this.#readExitRecord(record);
-    if (exit) return this.#onExit(id, exit);
-    const why = unreachable ? `shim process (pid ${shim.shimPid}) did not answer; the container was stopped` : `shim process (pid ${shim.shimPid}) died unexpectedly; the container was stopped`;
-    await this.#cleanupLost(record, why);
-  }
-
-  #readExitRecord(record: ContainerRecord): ExitRecord | undefined {
-    try {
-      const exit = readJsonIfExists<ExitRecord>(this.#d.paths.containerExit(record.id));
-      return exit && exit.finishedAt >= record.state.StartedAt ? exit : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Kill whatever is left of a container whose shim is gone, and record it as exited 255 with why. */
-  async #cleanupLost(record: ContainerRecord, why: string): Promise<void> {
-    const shim = record.shim;
-    if (shim && shim.bootId === bootId()) {
-      await deleteWithShim(this.#d.shimBinary, join(shim.bundle, 'shim.json')).catch((err: unknown) => this.#d.log.warn({ containerId: record.id, err }, 'cleanup through berth-shim delete failed'));
-      if (isProcessAlive(record.state.Pid, shim.pidStartTime)) {
-        try { process.kill(record.state.Pid, 'SIGKILL'); } catch { /* already gone */ }
-        await waitForProcessExit(record.state.Pid, shim.pidStartTime, 5000);
-      }
-    }
-    this.#d.log.warn({ containerId: record.id }, why);
-    await this.#onExit(record.id, { exitCode: 255, finishedAt: new Date().toISOString(), oomKilled: false, error: why });
-  }
-
-  #notifyExit(id: string): void {
-    const waiters = this.#exitWaiters.get(id);
-    this.#exitWaiters.delete(id);
-    for (const w of waiters ?? []) w();
-  }
-
-  #nextExit(id: string): Promise<void> {
-    return new Promise((resolve) => {
-      let set = this.#exitWaiters.get(id);
-      if (!set) this.#exitWaiters.set(id, (set = new Set()));
-      set.add(resolve);
-    });
+    await this.#monitor.watch(record);
   }
 
   async kill(ref: string, signalInput = 'SIGKILL'): Promise<void> {
@@ -364,26 +187,19 @@ export class ContainerService {
 
   /** `stop`: the container is meant to end, so its shim must not restart it. */
   async #signal(record: ContainerRecord, signal: string, stop = true): Promise<void> {
-    if (!this.#shims.has(record.id)) {
+    if (!this.#supervisor.isConnected(record.id)) {
       // Not connected (a shim too slow to answer, say): reconnect, or treat it as lost so
       // that a stop or rm -f ends instead of waiting for an exit nobody will report.
-      await this.#watch(record).catch(() => this.#queue.run(record.id, () => this.#onShimLost(record.id, true)));
-      if (!this.#shims.has(record.id)) return;
+      await this.#monitor.watch(record).catch(() => this.#queue.run(record.id, () => this.#monitor.shimLost(record.id, true)));
+      if (!this.#supervisor.isConnected(record.id)) return;
     }
-    const client = this.#client(record);
-    await client.kill(signal, stop);
+    await this.#supervisor.connection(record.id).kill(signal, stop);
     // A frozen process only acts on a signal once thawed.
     if (record.state.Status === 'paused') await this.#setPaused(record, false);
   }
 
-  #client(record: ContainerRecord): ShimClient {
-    const client = this.#shims.get(record.id);
-    if (!client) throw new EngineError('Unavailable', `container ${record.id.slice(0, 12)}: its shim is not connected`);
-    return client;
-  }
-
   #emit(action: string, record: ContainerRecord, extra: Record<string, string> = {}, at?: string): void {
-    this.#d.events.publish('container', action, record.id, { ...record.config.Labels, image: record.config.Image, name: record.name, ...extra }, at);
+    publishContainerEvent(this.#d.events, action, record, extra, at);
   }
 
   async pause(ref: string): Promise<void> {
@@ -406,11 +222,10 @@ export class ContainerService {
   }
 
   async #setPaused(record: ContainerRecord, paused: boolean): Promise<void> {
-    const client = this.#client(record);
-    if (paused) await client.pause();
-    else await client.resume();
-    assertTransition(record.id, record.state.Status, paused ? 'paused' : 'running');
-    record.state = { ...record.state, Status: paused ? 'paused' : 'running' };
+    const connection = this.#supervisor.connection(record.id);
+    if (paused) await connection.pause();
+    else await connection.resume();
+    transition(record, paused ? 'paused' : 'running');
     void this.#d.store.saveEventually(record);
     this.#emit(paused ? 'pause' : 'unpause', record);
   }
@@ -457,7 +272,7 @@ export class ContainerService {
 
   /** Resolves at the container's next exit (after it has been recorded). */
   nextExit(id: string): Promise<void> {
-    return this.#nextExit(id);
+    return this.#monitor.nextExit(id);
   }
 
   /** The shim socket of an active container, for execs. */
@@ -480,7 +295,7 @@ export class ContainerService {
   async #stopRunning(record: ContainerRecord, timeoutSeconds?: number, signalInput?: string): Promise<void> {
     const timeout = timeoutSeconds ?? record.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
     const signal = normalizeSignal(signalInput ?? record.config.StopSignal ?? 'SIGTERM');
-    const exited = this.#nextExit(record.id);
+    const exited = this.#monitor.nextExit(record.id);
     if (!isActive(record.state.Status)) return;
     if (timeout !== 0) {
       await this.#signal(record, signal).catch((err: unknown) => this.#d.log.warn({ containerId: record.id, err }, 'stop signal failed'));
@@ -515,11 +330,19 @@ export class ContainerService {
     });
   }
 
+  /** Enters `removing`; a removal that fails leaves the container `dead`, as dockerd does, to be removed again. */
   async #removeRecord(record: ContainerRecord): Promise<void> {
     if (!this.#d.store.find(record.id)) return;
-    await this.#d.storage.unmount(this.#d.paths.containerRootfs(record.id));
-    rmSync(this.#d.paths.bundle(record.id), { recursive: true, force: true });
-    this.#d.store.remove(record.id);
+    transition(record, 'removing');
+    try {
+      await this.#d.storage.unmount(this.#d.paths.containerRootfs(record.id));
+      rmSync(this.#d.paths.bundle(record.id), { recursive: true, force: true });
+      this.#d.store.remove(record.id);
+    } catch (err) {
+      transition(record, 'dead', { Error: `removal failed: ${EngineError.from(err).message}` });
+      void this.#d.store.saveEventually(record);
+      throw err;
+    }
     this.#emit('destroy', record);
     this.#d.log.info({ containerId: record.id }, 'container removed');
     const waiters = this.#removeWaiters.get(record.id);
@@ -537,7 +360,7 @@ export class ContainerService {
         if (!set) this.#removeWaiters.set(id, (set = new Set()));
         set.add(resolve);
       })
-      : condition === 'next-exit' || isActive(record.state.Status) ? this.#nextExit(id) : undefined;
+      : condition === 'next-exit' || isActive(record.state.Status) ? this.#monitor.nextExit(id) : undefined;
     if (conditionMet) await abortable(conditionMet, signal);
     const latest = this.#d.store.find(id) ?? record;
     return { StatusCode: latest.state.ExitCode, Error: latest.state.Error ? { Message: latest.state.Error } : null };
@@ -546,151 +369,18 @@ export class ContainerService {
   // ---- restore and shutdown -------------------------------------------------------------
 
   /** Reattach to every container the store says is running; record what happened while we were away. */
-  async restore(): Promise<{ alive: number; exited: number; lost: number; stray: number }> {
-    const counts = { alive: 0, exited: 0, lost: 0, stray: 0 };
-    counts.stray = await this.#reapStrayBundles();
-    await this.#unmountInactive();
-    const pending = this.#d.store.all().filter((r) => isActive(r.state.Status));
-    // A bounded number at a time, so the event loop stays free for /_ping while hundreds are restored.
-    const worker = async () => {
-      for (let record = pending.shift(); record; record = pending.shift()) {
-        const current = record;
-        await this.#queue.run(current.id, async () => {
-          const outcome = await this.#restoreOne(current).catch(async (err: unknown) => {
-            this.#d.log.error({ containerId: current.id, err }, 'restore failed');
-            return 'lost' as const;
-          });
-          counts[outcome]++;
-        });
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    };
-    await Promise.all(Array.from({ length: RESTORE_CONCURRENCY }, worker));
-    return counts;
+  restore(): Promise<RestoreCounts> {
+    return restoreContainers({ ...this.#d, queue: this.#queue, monitor: this.#monitor, supervisor: this.#supervisor, orphans: this.#orphans });
   }
 
-  /**
-   * A bundle whose container the store does not call running belongs to a start that the
-   * daemon did not live to record (or to a removed container): stop what it runs and let
-   * its shim go, so no process is left that no record points to. A bundle of another
-   * data root (the daemon was started with a different --data-root) is never touched: it
-   * is reported as an orphan instead.
-   */
-  async #reapStrayBundles(): Promise<number> {
-    const { paths } = this.#d;
-    if (!existsSync(paths.bundlesDir)) return 0;
-    let reaped = 0;
-    for (const id of readdirSync(paths.bundlesDir)) {
-      const owner = this.#d.store.find(id);
-      if (id.startsWith('.') || (owner && isActive(owner.state.Status))) continue;
-      const configPath = join(paths.bundle(id), 'shim.json');
-      const config = readJsonIfExists<ShimConfig>(configPath);
-      if (config && !config.logPath.startsWith(paths.containersDir + '/')) {
-        this.#reportOrphan(id, config);
-        continue;
-      }
-      if (config) {
-        await this.#endUnrecorded(id, config.socketPath, configPath);
-        this.#d.log.warn({ containerId: id }, 'stopped a container whose start the daemon never recorded');
-        reaped++;
-      }
-      rmSync(paths.bundle(id), { recursive: true, force: true });
-    }
-    return reaped;
-  }
-
-  /**
-   * End a container that no record of this daemon tracks (a stray bundle, an orphan): through
-   * its shim when it answers (SIGKILL, wait for the exit, acknowledge), else through
-   * `berth-shim delete`. Bounded, so a stuck shim never stalls the daemon's start.
-   */
-  async #endUnrecorded(id: string, socketPath: string, configPath: string): Promise<void> {
-    try {
-      const client = await ShimClient.connect(socketPath, 2000);
-      try {
-        const hello = await client.hello();
-        if (!hello.state.exit) await client.kill('SIGKILL', true).catch(() => undefined);
-        await Promise.race([client.wait(), sleep(15_000).then(() => { throw new EngineError('DeadlineExceeded', 'the shim did not report the exit'); })]);
-        await client.shutdown().catch(() => undefined);
-      } finally {
-        client.close();
-      }
-    } catch {
-      await deleteWithShim(this.#d.shimBinary, configPath).catch((err: unknown) => this.#d.log.warn({ containerId: id, err }, 'cleanup through berth-shim delete failed'));
-      killShimOfBundle(dirname(configPath));
-    }
-  }
-
-  /** A rootfs can stay mounted when the daemon died between mounting it and recording the start. */
-  async #unmountInactive(): Promise<void> {
-    const mounted = new Set(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4]));
-    for (const record of this.#d.store.all()) {
-      const rootfs = this.#d.paths.containerRootfs(record.id);
-      if (isActive(record.state.Status) || !mounted.has(rootfs)) continue;
-      await this.#d.storage.unmount(rootfs).catch((err: unknown) => this.#d.log.warn({ containerId: record.id, err }, 'cannot unmount rootfs'));
-    }
-  }
-
-  #reportOrphan(id: string, config: ShimConfig): void {
-    const otherRoot = config.logPath.replace(/\/containers\/[^/]+\/[^/]+$/, '');
-    const message = `container ${id.slice(0, 12)} is run by a shim of data root ${otherRoot}, not ${this.#d.paths.dataRoot}: it was left running and is not managed here; start berthd with --data-root ${otherRoot} to manage it again`;
-    this.#orphans.push({ id, dataRoot: otherRoot, message, socketPath: config.socketPath, bundle: this.#d.paths.bundle(id) });
-    this.#d.log.warn({ containerId: id, dataRoot: otherRoot }, message);
-    this.#d.events.publish('daemon', 'orphan', id, { dataRoot: otherRoot });
-  }
-
-  /** Containers found running under another data root (see #reportOrphan). */
-  orphans(): ReadonlyArray<{ id: string; dataRoot: string; message: string }> {
-    return this.#orphans.map(({ id, dataRoot, message }) => ({ id, dataRoot, message }));
+  /** Containers found running under another data root. */
+  orphans(): readonly Orphan[] {
+    return this.#orphans.list();
   }
 
   /** The administrator's way out for an orphan that should not be adopted: stop it and let its shim go. */
-  async stopOrphan(ref: string): Promise<void> {
-    const orphan = this.#orphans.find((o) => o.id === ref || o.id.startsWith(ref));
-    if (!orphan) throw notFound(`No such orphan: ${ref}`);
-    await this.#endUnrecorded(orphan.id, orphan.socketPath, join(orphan.bundle, 'shim.json'));
-    rmSync(orphan.bundle, { recursive: true, force: true });
-    this.#orphans.splice(this.#orphans.indexOf(orphan), 1);
-    this.#d.log.info({ containerId: orphan.id, dataRoot: orphan.dataRoot }, 'orphan stopped by the administrator');
-    this.#d.events.publish('daemon', 'orphan-stop', orphan.id, { dataRoot: orphan.dataRoot });
-  }
-
-  async #restoreOne(record: ContainerRecord): Promise<'alive' | 'exited' | 'lost'> {
-    const shim = record.shim;
-    if (!shim) {
-      await this.#onExit(record.id, { exitCode: 255, finishedAt: new Date().toISOString(), oomKilled: false, error: 'no shim was recorded for this container' });
-      return 'lost';
-    }
-    if (shim.bootId !== bootId()) {
-      await this.#onExit(record.id, { exitCode: 255, finishedAt: record.state.StartedAt, oomKilled: false, error: 'the host rebooted while the container was running' });
-      return 'lost';
-    }
-    if (isProcessAlive(shim.shimPid, shim.shimStartTime)) {
-      try {
-        const client = await connectWithRetries(shim.socketPath);
-        const hello = await client.hello(5000);
-        if (supportsWatch(hello.version)) this.#applyShimState(record.id, hello.state);
-        if (hello.state.exit) {
-          await this.#onExit(record.id, hello.state.exit, client);
-          return 'exited';
-        }
-        if (hello.state.pid !== record.state.Pid) {
-          this.#d.log.warn({ containerId: record.id, recorded: record.state.Pid, shim: hello.state.pid }, 'shim reports another PID than recorded');
-        }
-        client.close();
-        await this.#watch(record);
-        return 'alive';
-      } catch (err) {
-        this.#d.log.warn({ containerId: record.id, err }, 'shim is alive but does not answer; treating it as lost');
-      }
-    }
-    const exit = this.#readExitRecord(record);
-    if (exit) {
-      await this.#onExit(record.id, exit);
-      return 'exited';
-    }
-    await this.#cleanupLost(record, `shim process (pid ${shim.shimPid}) was gone when the daemon started; the container was stopped`);
-    return 'lost';
+  stopOrphan(ref: string): Promise<void> {
+    return this.#orphans.stop(ref);
   }
 
   /**
@@ -718,9 +408,7 @@ export class ContainerService {
 
   /** Live restore on: let go of every shim and leave the containers running. */
   detachAll(): void {
-    this.#closing = true;
-    for (const client of this.#shims.values()) client.close();
-    this.#shims.clear();
+    this.#supervisor.detachAll();
   }
 
   /** Live restore off: stop every running container in parallel (stop signal, its timeout, SIGKILL). */
@@ -730,94 +418,8 @@ export class ContainerService {
   }
 }
 
-export const ZERO_TIME = '0001-01-01T00:00:00Z';
-
-const DROP_WARN_INTERVAL_MS = 60_000;
-
-/** Containers reattached at once during restore. */
-const RESTORE_CONCURRENCY = 16;
-
-const NS_PER_MS = 1_000_000;
-
 function storageFor(record: ContainerRecord, current: RootfsStorage): RootfsStorage {
   return record.storageDriver === current.driver ? current : new RootfsStorage(record.storageDriver);
-}
-
-type HealthConfig = ContainerRecord['config']['Healthcheck'];
-
-/**
- * What Docker copies from the image into the container's config at create time: labels
- * (the container's win), the stop signal, exposed ports and volumes. Env, Cmd, Entrypoint,
- * WorkingDir, User and Healthcheck are resolved when the process is set up.
- */
-function withImageDefaults(config: ContainerRecord['config'], image: ImageRecord['config']): ContainerRecord['config'] {
-  return {
-    ...config,
-    Labels: { ...image.Labels, ...config.Labels },
-    ...(config.StopSignal || image.StopSignal ? { StopSignal: config.StopSignal || image.StopSignal } : {}),
-    ...(config.ExposedPorts || image.ExposedPorts ? { ExposedPorts: { ...image.ExposedPorts, ...config.ExposedPorts } } : {}),
-    ...(config.Volumes || image.Volumes ? { Volumes: { ...image.Volumes, ...config.Volumes } } : {}),
-  };
-}
-
-/** The container's --health-* settings over the image's HEALTHCHECK: an empty test inherits the image's. */
-function mergeHealthcheck(container: HealthConfig, image: HealthConfig): HealthConfig {
-  if (!container) return image;
-  if (!image || container.Test.length > 0 && container.Test[0] === 'NONE') return container;
-  return {
-    ...image,
-    ...Object.fromEntries(Object.entries(container).filter(([, v]) => v !== undefined && v !== 0 && !(Array.isArray(v) && v.length === 0))),
-  } as HealthConfig;
-}
-
-/** Docker's HEALTHCHECK with its defaults (30 s interval and timeout, 3 retries); NONE or no test → none. */
-function healthcheckSpec(config: ContainerRecord['config']['Healthcheck']): { healthcheck?: HealthcheckSpec } {
-  if (!config || config.Test.length === 0 || config.Test[0] === 'NONE') return {};
-  const ms = (ns: number | undefined, fallback: number) => (ns ? Math.round(ns / NS_PER_MS) : fallback);
-  return {
-    healthcheck: {
-      test: config.Test,
-      intervalMs: ms(config.Interval, 30_000),
-      timeoutMs: ms(config.Timeout, 30_000),
-      startPeriodMs: ms(config.StartPeriod, 0),
-      retries: config.Retries || 3,
-    },
-  };
-}
-
-/** A shim that does not answer must not linger: its pid file names it, its command line proves it. */
-function killShimOfBundle(bundle: string): void {
-  const pid = Number.parseInt(readTextIfExists(join(bundle, 'shim.pid')) ?? '', 10);
-  if (!pid || !isProcessAlive(pid)) return;
-  try {
-    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(bundle)) process.kill(pid, 'SIGKILL');
-  } catch { /* gone */ }
-}
-
-function readTextIfExists(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** A busy host can make a live shim slow to accept: try a few times before calling it lost. */
-async function connectWithRetries(socketPath: string, attempts = 3): Promise<ShimClient> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await ShimClient.connect(socketPath, 2000);
-    } catch (err) {
-      if (attempt >= attempts || (EngineError.is(err) && /ENOENT/.test(err.message))) throw err;
-      await sleep(200 * attempt);
-    }
-  }
-}
-
-/** `watch` (and shim-applied restart policies) came with protocol 1.2. */
-function supportsWatch(version: string): boolean {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  return major > 1 || (major === 1 && minor >= 2);
 }
 
 /** Settles with `promise`, or rejects with Canceled when `signal` aborts first. */

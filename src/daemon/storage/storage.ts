@@ -64,8 +64,12 @@ export class RootfsStorage {
 }
 
 export async function isMountPoint(path: string): Promise<boolean> {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
-  return mounts.split('\n').some((line) => line.split(' ')[4] === path);
+  return mountPoints().has(path);
+}
+
+/** Every mount point of this mount namespace, from /proc/self/mountinfo. */
+export function mountPoints(): Set<string> {
+  return new Set(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4]!).filter(Boolean));
 }
 
 /** `l/<first 26 characters of the layer's directory name>` in `parent`, made if missing. */
