@@ -1,5 +1,6 @@
 import type { ExitRecord } from '../protocol/shim.ts';
 import { signalName, signalNumber } from '../protocol/signals.ts';
+import type { Log } from './log.ts';
 
 export function exitRecordFrom(code: number | null, signal: NodeJS.Signals | null, finishedAt: string): ExitRecord {
   // The runtime reports a container killed by signal N as 128+N.
@@ -9,8 +10,6 @@ export function exitRecordFrom(code: number | null, signal: NodeJS.Signals | nul
   if (name) record.signal = name;
   return record;
 }
-
-type Log = (level: 'info' | 'warn', msg: string, extra: Record<string, unknown>) => void;
 
 export interface ExitPersistence {
   /** Writes exit.json atomically; throws when it cannot (a full disk). */

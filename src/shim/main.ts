@@ -24,10 +24,7 @@ import { persistExit } from './exit-record.ts';
 import { StateFeed } from './state-feed.ts';
 import { requestHandler } from './requests.ts';
 import { initPidFile, runContainer } from './container-run.ts';
-
-function log(level: string, msg: string, extra: Record<string, unknown> = {}): void {
-  process.stderr.write(JSON.stringify({ level, time: new Date().toISOString(), component: 'shim', pid: process.pid, msg, ...extra }) + '\n');
-}
+import { log } from './log.ts';
 
 function readConfig(argv: string[]): ShimConfig {
   const at = argv.indexOf('--config');

@@ -3,10 +3,9 @@ import { SHIM_PROTOCOL_VERSION, protocolMajor, type ExecStatus, type ShimConfig 
 import { killContainer, pauseContainer, resumeContainer } from '../runtime/oci-runtime.ts';
 import { replyOn, TAKEN_OVER, type RequestHandler } from './control-server.ts';
 import { runExec, socketOutput } from './exec.ts';
+import type { Log } from './log.ts';
 import type { ShimLifecycle } from './lifecycle.ts';
 import type { StateFeed } from './state-feed.ts';
-
-type Log = (level: 'info' | 'warn', msg: string, extra: Record<string, unknown>) => void;
 
 export interface RequestContext {
   config: ShimConfig;
