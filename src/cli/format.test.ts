@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TemplateError } from '../lib/go-template.ts';
+import { TemplateError } from '../lib/go/template/index.ts';
 import {
   IMAGES_DEFAULT_TABLE,
   IMAGES_DIGESTS_TABLE,

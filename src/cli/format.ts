@@ -5,7 +5,7 @@
  * Rows are "context" objects: plain objects whose fields carry the docker CLI's names and
  * already-rendered string values (psContext, imagesContext). The CLI's contexts are Go
  * structs with methods; the one method that takes an argument, `.Label "key"`, is a function
- * property here (`Label(key)`), and since lib/go-template.ts does not call functions,
+ * property here (`Label(key)`), and since lib/go/template does not call functions,
  * formatRows rewrites `.Label "k"` in the template to `(index .Label "k")` and hands the
  * template a `Label` map holding just the keys the template asks for.
  */
@@ -13,7 +13,7 @@ import { formatG } from './units.ts';
 import { humanDuration } from '../lib/human-duration.ts';
 
 export { humanDuration };
-import { parseGoTemplate, TemplateError } from '../lib/go-template.ts';
+import { parseGoTemplate, TemplateError } from '../lib/go/template/index.ts';
 
 export type FormatContext = Record<string, unknown>;
 
