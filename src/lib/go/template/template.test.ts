@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGoTemplate, renderGoTemplate, TemplateError } from './index.ts';
+import { parseGoTemplate, renderGoTemplate, templateFunction, TemplateError } from './index.ts';
 
 const container = {
   Id: '4f66ad9a0b2e',
@@ -197,5 +197,42 @@ describe('errors', () => {
     const template = parseGoTemplate('{{.Name}}:{{len .Args}}');
     assert.equal(template.render(container), '/web:2');
     assert.equal(template.render({ Name: '/db', Args: [] }), '/db:0');
+  });
+});
+
+describe('methods and functions of the caller', () => {
+  const labels: Record<string, string> = { 'com.example': 'yes' };
+  const row = { Name: 'web', Label: (key: string) => labels[key] ?? '', Upper: () => 'WEB', Fail: () => { throw new Error('boom'); } };
+
+  it('calls a function-valued field with the arguments that follow it, as Go calls methods', () => {
+    assert.equal(render('{{.Label "com.example"}}|{{.Label `absent`}}', row), 'yes|');
+    assert.equal(render('{{$.Label "com.example" | upper}}', row), 'YES');
+    assert.equal(render('{{"com.example" | .Label}}', row), 'yes');
+    assert.equal(render('{{if eq (.Label "com.example") "yes"}}labelled{{end}}', row), 'labelled');
+    assert.equal(render('{{with $r := .}}{{$r.Label "com.example"}}{{end}}', row), 'yes');
+  });
+
+  it('calls a method without arguments when it is read as a field', () => {
+    assert.equal(render('{{.Upper}} {{len .Upper}}', row), 'WEB 3');
+  });
+
+  it('leaves methods out of maps: printing, ranging and len see only the fields', () => {
+    assert.equal(render('{{.}}', row), 'map[Name:web]');
+    assert.equal(render('{{range $k, $v := .}}{{$k}};{{end}}{{len .}}', row), 'Name;1');
+    assert.equal(render('{{index . "Label"}}', row), '<no value>');
+  });
+
+  it('reports wrong argument counts, arguments to fields and thrown errors like Go', () => {
+    assertTemplateError(() => render('{{.Label}}', row), /wrong number of args for Label: want 1 got 0/);
+    assertTemplateError(() => render('{{.Label "a" "b"}}', row), /wrong number of args for Label: want 1 got 2/);
+    assertTemplateError(() => render('{{.Name "a"}}', row), /Name is not a method but has arguments/);
+    assertTemplateError(() => render('{{.Fail}}', row), /error calling Fail: boom/);
+  });
+
+  it('takes functions of the caller, which replace builtins of the same name', () => {
+    const functions = { upper: templateFunction(['string'], (s) => `<${s}>`), twice: templateFunction(['int'], (n) => n * 2) };
+    assert.equal(renderGoTemplate('{{upper .Name}} {{twice 21}}', row, { functions }), '<web> 42');
+    assertTemplateError(() => parseGoTemplate('{{twice 1}}'), /function "twice" not defined/);
+    assertTemplateError(() => renderGoTemplate('{{twice "x"}}', row, { functions }), /wrong type for value; expected int; got string/);
   });
 });
