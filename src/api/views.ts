@@ -1,6 +1,6 @@
 import type { ContainerRecord, ImageRecord } from '../protocol/records.ts';
 import { inspectConfig, type ImageConfigBlob } from '../images/image-config.ts';
-import { humanDuration } from '../lib/human-duration.ts';
+import { humanDuration } from '../lib/go/units.ts';
 
 /** Docker's JSON shapes for berth's records. */
 

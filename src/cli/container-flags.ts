@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EngineError } from '../protocol/errors.ts';
-import { parseGoDuration } from './units.ts';
+import { parseGoDuration } from '../protocol/timestamps.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 

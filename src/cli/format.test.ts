@@ -1,25 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TemplateError } from '../lib/go-template.ts';
-import {
-  IMAGES_DEFAULT_TABLE,
-  IMAGES_DIGESTS_TABLE,
-  PS_DEFAULT_TABLE,
-  displayablePorts,
-  ellipsis,
-  formatRows,
-  goQuote,
-  goTimeString,
-  humanDuration,
-  humanSize,
-  imageContexts,
-  imagesContext,
-  imagesFormat,
-  psContext,
-  psFormat,
-  tabwrite,
-  truncateId,
-} from './format.ts';
+import { TemplateError } from '../lib/go/template/index.ts';
+import { quote as goQuote } from '../lib/go/strconv.ts';
+import { goTimeString } from '../lib/go/time.ts';
+import { humanDuration, humanSize } from '../lib/go/units.ts';
+import { ellipsis, truncateId } from './format/fields.ts';
+import { IMAGES_DEFAULT_TABLE, IMAGES_DIGESTS_TABLE, imageContexts, imagesContext, imagesFormat } from './format/images.ts';
+import { PS_DEFAULT_TABLE, displayablePorts, psContext, psFormat } from './format/ps.ts';
+import { formatRows } from './format/render.ts';
+import { tabwrite } from './format/tabwrite.ts';
 
 process.env.TZ = 'UTC';
 

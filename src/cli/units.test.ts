@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiTimestamp, bytesSize, parseGoDuration, rfc3339NanoFixed } from './units.ts';
+import { bytesSize } from '../lib/go/units.ts';
+import { rfc3339NanoFixed } from '../lib/go/time.ts';
+import { apiTimestamp, parseGoDuration } from '../protocol/timestamps.ts';
 import { goBase, goClean, prepareArchiveCopy, splitCpArg, splitPathDirEntry } from './commands/cp.ts';
 import { statsContext, statsEntry } from './commands/stats.ts';
 import { diskUsageRows } from './commands/system.ts';

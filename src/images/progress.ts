@@ -1,3 +1,4 @@
+import { humanSize } from '../lib/go/units.ts';
 import type { JsonMessage } from '../protocol/json-message.ts';
 
 export type { JsonMessage };
@@ -7,18 +8,6 @@ export type Progress = (message: JsonMessage) => void;
 /** Docker's short layer ID in progress lines. */
 export function shortId(digest: string): string {
   return digest.replace(/^sha256:/, '').slice(0, 12);
-}
-
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
-
-export function humanSize(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value < 10 && unit > 0 ? value.toFixed(2) : value < 100 && unit > 0 ? value.toFixed(1) : Math.round(value)}${UNITS[unit]}`;
 }
 
 /** The bar Docker sends in "progress" for clients that do not draw their own. */

@@ -1,5 +1,6 @@
 import type { Router } from '../router.ts';
 import { invalidArgument } from '../../protocol/errors.ts';
+import { parseUnixTimestamp } from '../../protocol/timestamps.ts';
 
 export interface EventsBackend {
   /** Replays buffered events since `sinceNs`, then calls `onEvent` for new ones until unsubscribed. */
@@ -9,9 +10,9 @@ export interface EventsBackend {
 /** Docker timestamps in `since`/`until`: unix seconds with optional fraction. */
 function toNanos(value: string | null): number | undefined {
   if (value === null || value === '') return undefined;
-  if (!/^\d+(\.\d+)?$/.test(value)) throw invalidArgument(`invalid timestamp: ${value}`);
-  const [seconds = '0', fraction = ''] = value.split('.');
-  return Number(seconds) * 1e9 + Number(fraction.padEnd(9, '0').slice(0, 9));
+  const ns = parseUnixTimestamp(value);
+  if (ns === undefined) throw invalidArgument(`invalid timestamp: ${value}`);
+  return Number(ns);
 }
 
 /**

@@ -1,7 +1,9 @@
 /** Container lifecycle and listing: stop, kill, restart, rm, wait, rename, pause, unpause, prune, ps. */
 import { Option } from 'commander';
 import { createInterface } from 'node:readline';
-import { formatRows, formatUsesSize, humanSize, PS_DEFAULT_TABLE, psContext, psFormat } from '../format.ts';
+import { humanSize } from '../../lib/go/units.ts';
+import { formatUsesSize, PS_DEFAULT_TABLE, psContext, psFormat } from '../format/ps.ts';
+import { formatRows } from '../format/render.ts';
 import { waitSurvivingRestarts } from '../reconnect.ts';
 import { CliExit, collect, eachRef, filtersJson, forEachRef, intFlag, isNotFound, isNotModified, type Cli, type CommandFactory } from '../context.ts';
 

@@ -9,7 +9,7 @@ import { posix } from 'node:path';
 import { Transform } from 'node:stream';
 import * as tar from 'tar';
 import { GO_MODE_DIR, GO_MODE_SYMLINK, type ContainerPathStat } from '../../client/client.ts';
-import { humanSize } from '../format.ts';
+import { humanSize } from '../../lib/go/units.ts';
 import { CliExit, errorText, type Cli, type CommandFactory } from '../context.ts';
 
 // ------------------------------------------------------------------ path rules (Go's filepath + moby archive)

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { CliExit, collect, filtersJson, type CommandFactory } from '../context.ts';
 import { compileTemplate } from './inspect.ts';
 import { timestampFlag } from './logs.ts';
-import { rfc3339NanoFixed } from '../units.ts';
+import { rfc3339NanoFixed } from '../../lib/go/time.ts';
 
 interface EventMessage {
   status?: string;

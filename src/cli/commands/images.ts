@@ -2,7 +2,9 @@
 import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { imageContexts, imagesFormat, formatRows, humanSize, historyContext, historyFormat, HISTORY_DEFAULT_TABLE, HISTORY_HEADERS, IMAGES_DEFAULT_TABLE } from '../format.ts';
+import { humanSize } from '../../lib/go/units.ts';
+import { imageContexts, imagesFormat, historyContext, historyFormat, HISTORY_DEFAULT_TABLE, HISTORY_HEADERS, IMAGES_DEFAULT_TABLE } from '../format/images.ts';
+import { formatRows } from '../format/render.ts';
 import { CliExit, collect, eachRef, filtersJson, isNotFound, type CommandFactory } from '../context.ts';
 import { splitReference } from './run.ts';
 

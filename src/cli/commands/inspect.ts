@@ -1,5 +1,5 @@
 /** inspect (containers, then images), container inspect, image inspect. */
-import { parseGoTemplate, TemplateError, type CompiledTemplate } from '../../lib/go-template.ts';
+import { parseGoTemplate, TemplateError, type CompiledTemplate } from '../../lib/go/template/index.ts';
 import { CliExit, errorText, isNotFound, type Cli, type CommandFactory } from '../context.ts';
 
 type Kind = 'container' | 'image';

@@ -1,7 +1,7 @@
 /** logs: a container's json-file log, demultiplexed to stdout and stderr. */
 import { CliExit, type CommandFactory } from '../context.ts';
 import { pumpOutput } from '../streams.ts';
-import { apiTimestamp } from '../units.ts';
+import { apiTimestamp } from '../../protocol/timestamps.ts';
 import { followLogs } from '../reconnect.ts';
 
 interface LogsOptions {

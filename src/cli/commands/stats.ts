@@ -1,7 +1,10 @@
 /** stats and top: what is running inside containers. */
-import { formatRows, humanSize, tabwrite, truncateId } from '../format.ts';
+import { humanSize } from '../../lib/go/units.ts';
+import { truncateId } from '../format/fields.ts';
+import { formatRows } from '../format/render.ts';
+import { tabwrite } from '../format/tabwrite.ts';
 import { CliExit, errorText, type Cli, type CommandFactory } from '../context.ts';
-import { bytesSize } from '../units.ts';
+import { bytesSize } from '../../lib/go/units.ts';
 
 export const STATS_DEFAULT_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
 

@@ -1,7 +1,11 @@
 /** version, info, system df. */
-import { formatRows, humanSize, IMAGES_HEADERS, imagesContext, PS_HEADERS, psContext, tabwrite } from '../format.ts';
+import { humanSize } from '../../lib/go/units.ts';
+import { IMAGES_HEADERS, imagesContext } from '../format/images.ts';
+import { PS_HEADERS, psContext } from '../format/ps.ts';
+import { formatRows } from '../format/render.ts';
+import { tabwrite } from '../format/tabwrite.ts';
 import type { CommandFactory } from '../context.ts';
-import { bytesSize } from '../units.ts';
+import { bytesSize } from '../../lib/go/units.ts';
 import { compileTemplate, printInspected } from './inspect.ts';
 
 export const CLI_VERSION = '0.1.0';

@@ -6,6 +6,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, type S
 import { basename, dirname, join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../../protocol/errors.ts';
+import { parseRFC3339, parseTimestamp } from '../../protocol/timestamps.ts';
 
 export interface LogEntry {
   stream: 'stdout' | 'stderr';
@@ -274,74 +275,17 @@ function decodeEntry(line: Buffer): LogEntry | undefined {
   }
 }
 
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?([Zz]|[+-]\d{2}:\d{2})?$/;
-
-/** Nanos since epoch of a date-time; without a zone it is taken as local time (as Docker's CLI does). */
-function parseDateTime(s: string, requireFull: boolean): bigint | undefined {
-  const m = DATE_TIME.exec(s);
-  if (!m) return undefined;
-  const [, y, mo, d, h = '0', mi = '0', sec, frac = '', zone] = m;
-  if (requireFull && (sec === undefined || zone === undefined)) return undefined;
-  const f = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec ?? 0)] as const;
-  const date = zone === undefined ? new Date(...f) : new Date(Date.UTC(...f));
-  // Date normalises overflow (month 13, hour 25); reject instead.
-  const back = zone === undefined
-    ? [date.getFullYear(), date.getMonth(), date.getDate(), date.getHours(), date.getMinutes(), date.getSeconds()]
-    : [date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
-  if (back.some((v, i) => v !== f[i])) return undefined;
-  let ns = BigInt(date.getTime()) * 1_000_000n + BigInt(frac.slice(0, 9).padEnd(9, '0'));
-  if (zone !== undefined && zone !== 'Z' && zone !== 'z') {
-    const offsetMin = Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6));
-    ns -= BigInt(zone[0] === '-' ? -offsetMin : offsetMin) * 60_000_000_000n;
-  }
-  return ns;
-}
-
 /** Nanos since epoch of an RFC3339 / RFC3339Nano timestamp. */
 export function parseRFC3339Nano(s: string): bigint {
-  const ns = parseDateTime(s, true);
+  const ns = parseRFC3339(s);
   if (ns === undefined) throw new EngineError('InvalidArgument', `invalid RFC3339 timestamp "${s}"`);
   return ns;
 }
 
-const DURATION_UNITS: Record<string, bigint> = {
-  ns: 1n,
-  us: 1_000n,
-  'µs': 1_000n,
-  'μs': 1_000n,
-  ms: 1_000_000n,
-  s: 1_000_000_000n,
-  m: 60_000_000_000n,
-  h: 3_600_000_000_000n,
-};
-const DURATION = /^[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
-const DURATION_PART = /(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/g;
-
-/** Go's time.ParseDuration, in nanoseconds. */
-function parseDuration(s: string): bigint | undefined {
-  if (!DURATION.test(s)) return undefined;
-  let total = 0n;
-  for (const [, whole = '', frac = '', unit = ''] of s.matchAll(DURATION_PART)) {
-    const scale = DURATION_UNITS[unit]!;
-    total += BigInt(whole || '0') * scale;
-    if (frac) total += (BigInt(frac) * scale) / 10n ** BigInt(frac.length);
-  }
-  return s.startsWith('-') ? -total : total;
-}
-
-/**
- * Docker's --since/--until value: unix seconds ("1700000000", "1700000000.123456789"),
- * an RFC3339 date/time (zone optional: local time), or a Go duration before `now` ("10m", "1h30m").
- */
+/** Docker's --since/--until value (protocol/timestamps.ts: parseTimestamp). */
 export function parseDockerTimestamp(s: string, now: Date = new Date()): bigint {
-  const v = s.trim();
-  const unix = /^(\d+)(?:\.(\d+))?$/.exec(v);
-  if (unix) return BigInt(unix[1]!) * 1_000_000_000n + BigInt((unix[2] ?? '').slice(0, 9).padEnd(9, '0'));
-  const d = parseDuration(v);
-  if (d !== undefined) return BigInt(now.getTime()) * 1_000_000n - d;
-  const t = parseDateTime(v, false);
-  if (t !== undefined) return t;
+  const ns = parseTimestamp(s, now);
+  if (ns !== undefined) return ns;
   throw new EngineError(
     'InvalidArgument',
     `invalid timestamp "${s}": expected unix seconds, an RFC3339 date/time or a duration such as 10m`,
