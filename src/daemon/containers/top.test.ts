@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { TestContext } from 'node:test';
-import { containerTop, parsePsOutput } from './top.ts';
+import { containerTop, parsePsOutput, topContainer } from './top.ts';
+import type { ContainerRecord } from '../../protocol/records.ts';
 import { EngineError } from '../../protocol/errors.ts';
 
 function sleeper(t: TestContext): number {
@@ -63,4 +64,16 @@ test('parsePsOutput keeps only namespace PIDs and the last column whole', () => 
     ['root', '1', '0', '0', '10:00', '?', '00:00:00', '/bin/sh -c  echo  hi'],
     ['root', '42', '1', '0', '10:00', '?', '00:00:00', 'sleep 5'],
   ]);
+});
+
+test('topContainer refuses a container that is not running, before running ps', async () => {
+  const service = { store: { resolve: () => ({ id: 'c1', state: { Status: 'exited', Pid: 0 } }) as unknown as ContainerRecord } };
+  await assert.rejects(topContainer(service, 'c1', undefined), (err: unknown) => EngineError.is(err) && err.kind === 'Conflict');
+});
+
+test('topContainer lists the processes of a running container', async (t) => {
+  const pid = sleeper(t);
+  const service = { store: { resolve: () => ({ id: 'c1', state: { Status: 'running', Pid: process.pid } }) as unknown as ContainerRecord } };
+  const top = await topContainer(service, 'c1', undefined);
+  assert.ok(top.Processes.some((p) => p[1] === String(pid)));
 });

@@ -1,10 +1,19 @@
 import { readdir, readlink } from 'node:fs/promises';
-import { EngineError } from '../../protocol/errors.ts';
+import { conflict, EngineError } from '../../protocol/errors.ts';
 import { ExecError, run } from '../../lib/exec.ts';
+import { isActive } from '../../protocol/records.ts';
+import type { ContainerStore } from './container-store.ts';
 
 export interface TopResult {
   Titles: string[];
   Processes: string[][];
+}
+
+/** GET /containers/{id}/top: refused for a container that is not running. */
+export async function topContainer(service: { readonly store: Pick<ContainerStore, 'resolve'> }, ref: string, psArgs: string | undefined): Promise<TopResult> {
+  const record = service.store.resolve(ref);
+  if (!isActive(record.state.Status)) throw conflict(`Container ${record.id} is not running`);
+  return containerTop(record.state.Pid, psArgs);
 }
 
 /** Docker's GET /containers/{id}/top: `ps` output limited to the processes in initPid's PID namespace. */
