@@ -17,7 +17,7 @@ import { containerInspect, containerSummary, imageSummary } from '../api/views.t
 import type { ContainersBackend, LogLine, LogsOptions } from '../api/routes/containers.ts';
 import type { SystemBackend } from '../api/routes/system.ts';
 import { isActive, type ContainerRecord } from '../protocol/records.ts';
-import { parseLogOpts } from '../shim/json-log-writer.ts';
+import { parseLogOpts } from '../protocol/json-file-log.ts';
 import { readLogs, parseDockerTimestamp } from './logs/json-log-reader.ts';
 import type { ContainerService } from './containers/container-service.ts';
 import type { ImageStore } from '../images/image-store.ts';

@@ -11,7 +11,7 @@ import { NAME_PATTERN, newContainerId, randomName } from '../../lib/ids.ts';
 import { bootId, readProcStat } from '../../lib/proc.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { RuntimeInfo } from '../../runtime/oci-runtime.ts';
-import { parseLogOpts } from '../../shim/json-log-writer.ts';
+import { parseLogOpts } from '../../protocol/json-file-log.ts';
 import type { DaemonPaths } from '../host/paths.ts';
 import type { ContainerStore } from './container-store.ts';
 import type { ImageStore } from '../../images/image-store.ts';

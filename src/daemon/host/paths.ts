@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { jsonLogFileName } from '../../protocol/json-file-log.ts';
 
 /** Every path the daemon uses, derived from its two roots. */
 export class DaemonPaths {
@@ -30,7 +31,7 @@ export class DaemonPaths {
 
   containerDir(id: string): string { return join(this.containersDir, id); }
   containerRecord(id: string): string { return join(this.containerDir(id), 'record.json'); }
-  containerLog(id: string): string { return join(this.containerDir(id), `${id}-json.log`); }
+  containerLog(id: string): string { return join(this.containerDir(id), jsonLogFileName(id)); }
   containerExit(id: string): string { return join(this.containerDir(id), 'exit.json'); }
   containerRootfs(id: string): string { return join(this.containerDir(id), 'rootfs'); }
   containerUpper(id: string): string { return join(this.containerDir(id), 'diff'); }
