@@ -13,9 +13,8 @@ import { Readable } from 'node:stream';
 import { EngineError } from '../../protocol/errors.ts';
 import { Agent, fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
 import { connectOptions, registryTls, type RegistryTls } from './certs.ts';
-import { errorText, mergeScopes, networkError, RegistryAuth, repositoryScope, type RegistryCredentials } from './auth.ts';
-
-export type { RegistryCredentials } from './auth.ts';
+import { errorText, mergeScopes, networkError, RegistryAuth, repositoryScope } from './auth.ts';
+import type { RegistryCredentials } from '../../protocol/registry-auth.ts';
 
 export interface RegistryClientOptions {
   /** Registry host and optional port, e.g. "127.0.0.1:5000" or "registry-1.docker.io". */
