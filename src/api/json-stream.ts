@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { EngineError } from '../protocol/errors.ts';
-import type { JsonMessage } from '../images/progress.ts';
+import { encodeJsonMessage, type JsonMessage } from '../protocol/json-message.ts';
 
 /**
  * Docker's JSON message stream (pull, push, load, import). The response starts with the
@@ -21,7 +21,7 @@ export class JsonMessageStream {
   send = (message: JsonMessage): void => {
     if (this.#res.destroyed || this.#res.writableEnded) return;
     if (!this.#res.headersSent) this.#res.writeHead(200, { 'Content-Type': 'application/json' });
-    this.#res.write(JSON.stringify(message) + '\r\n');
+    this.#res.write(encodeJsonMessage(message));
   };
 
   /** Run `work`, ending the stream; errors after the first message are reported in the stream. */

@@ -1,8 +1,15 @@
 import type { ContainerRecord, ImageRecord } from '../protocol/records.ts';
-import { inspectConfig, type ImageConfigBlob } from '../images/image-config.ts';
 import { humanDuration } from '../lib/go/units.ts';
 
 /** Docker's JSON shapes for berth's records. */
+
+/** What the views read of an image's config blob (the OCI image config with Docker's fields). */
+export interface ImageConfigFields {
+  author?: unknown;
+  comment?: unknown;
+  docker_version?: unknown;
+  config?: Record<string, unknown>;
+}
 
 export interface ContainerPaths {
   logPath: string;
@@ -137,7 +144,7 @@ export function imageSummary(image: ImageRecord, containers: number): Record<str
 }
 
 /** Docker's image inspect document; `config` is the image's config blob, `lowerDirs` its layers top first. */
-export function imageInspect(image: ImageRecord, config: ImageConfigBlob, driver: { name: string; lowerDirs: string[] }): Record<string, unknown> {
+export function imageInspect(image: ImageRecord, config: ImageConfigFields, driver: { name: string; lowerDirs: string[] }): Record<string, unknown> {
   const [upper, ...lower] = driver.lowerDirs;
   return {
     Id: image.id,
@@ -157,5 +164,32 @@ export function imageInspect(image: ImageRecord, config: ImageConfigBlob, driver
     GraphDriver: { Name: driver.name === 'copy' ? 'vfs' : 'overlay2', Data: upper ? { UpperDir: upper, ...(lower.length ? { LowerDir: lower.join(':') } : {}) } : null },
     RootFS: { Type: 'layers', Layers: image.diffIds },
     Metadata: { LastTagTime: image.lastTagTime ?? '0001-01-01T00:00:00Z' },
+  };
+}
+
+/** Docker's Config object for inspect: every field present, as Docker prints it. */
+function inspectConfig(blob: ImageConfigFields): Record<string, unknown> {
+  const c = blob.config ?? {};
+  return {
+    Hostname: '',
+    Domainname: '',
+    User: c.User ?? '',
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}),
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    Env: c.Env ?? null,
+    Cmd: c.Cmd ?? null,
+    ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
+    Image: '',
+    Volumes: c.Volumes ?? null,
+    WorkingDir: c.WorkingDir ?? '',
+    Entrypoint: c.Entrypoint ?? null,
+    OnBuild: c.OnBuild ?? null,
+    Labels: c.Labels ?? null,
+    ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
   };
 }

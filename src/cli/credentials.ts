@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
+import { encodeRegistryAuth, type RegistryAuthConfig } from '../protocol/registry-auth.ts';
 import { CliExit } from './context.ts';
 
 const DOCKER_HUB = 'https://index.docker.io/v1/';
@@ -75,7 +76,7 @@ export function removeCredentials(server: string | undefined): boolean {
 /** X-Registry-Auth for a registry: base64url JSON of the stored credentials, or an empty object. */
 export function registryAuthHeader(server: string): string {
   const entry = readConfig().auths?.[registryKey(server)];
-  let body: Record<string, string> = {};
+  let body: RegistryAuthConfig = {};
   if (entry?.auth) {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -84,5 +85,5 @@ export function registryAuthHeader(server: string): string {
   } else if (entry?.identitytoken) {
     body = { identitytoken: entry.identitytoken, serveraddress: registryKey(server) };
   }
-  return Buffer.from(JSON.stringify(body)).toString('base64url');
+  return encodeRegistryAuth(body);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { EngineError } from '../protocol/errors.ts';
 import { LOG_LEVELS, type LogLevel } from '../lib/logger.ts';
 import { RUNTIME_NAMES } from '../runtime/oci-runtime.ts';
-import { parseLogOpts } from '../shim/json-log-writer.ts';
+import { parseLogOpts } from '../protocol/json-file-log.ts';
 
 export interface DaemonConfig {
   dataRoot: string;

@@ -113,7 +113,7 @@ async function main(): Promise<void> {
 
   const store = new ContainerStore(paths, log);
   store.load(log);
-  const images = new ImageStore(paths);
+  const images = new ImageStore(paths.images);
   images.load(log);
   const events = new EventBus(paths.eventsJournal, log);
   // A reload during restore is safe: restore reads live-restore when it gets to the stop.

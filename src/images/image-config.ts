@@ -72,33 +72,6 @@ export function containerConfigOf(blob: ImageConfigBlob): ImageContainerConfig {
   return out;
 }
 
-/** Docker's Config object for inspect: every field present, as Docker prints it. */
-export function inspectConfig(blob: ImageConfigBlob): Record<string, unknown> {
-  const c = blob.config ?? {};
-  return {
-    Hostname: '',
-    Domainname: '',
-    User: c.User ?? '',
-    AttachStdin: false,
-    AttachStdout: false,
-    AttachStderr: false,
-    ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}),
-    Tty: false,
-    OpenStdin: false,
-    StdinOnce: false,
-    Env: c.Env ?? null,
-    Cmd: c.Cmd ?? null,
-    ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
-    Image: '',
-    Volumes: c.Volumes ?? null,
-    WorkingDir: c.WorkingDir ?? '',
-    Entrypoint: c.Entrypoint ?? null,
-    OnBuild: c.OnBuild ?? null,
-    Labels: c.Labels ?? null,
-    ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
-  };
-}
-
 /** The platform this host runs, in OCI terms. */
 export function hostPlatform(): { os: string; architecture: string; variant?: string } {
   const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[process.arch] ?? process.arch;

@@ -5,7 +5,7 @@ import { EngineError, notFound } from '../protocol/errors.ts';
 import { migrateImageRecord, type ImageRecord, type LayerBlob } from '../protocol/records.ts';
 import { readJsonIfExists, removeDirAtomic, sweepLeftovers, writeJsonAtomic } from '../lib/atomic-file.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
-import type { DaemonPaths } from '../daemon/host/paths.ts';
+import type { ImageRoots } from './image-roots.ts';
 import { ContentStore, sha256 } from './content-store.ts';
 import { containerConfigOf, parseImageConfig, type ImageConfigBlob } from './image-config.ts';
 import { chainIds, LayerStore } from './layer-store.ts';
@@ -24,13 +24,13 @@ export { normalizeReference } from '../protocol/reference.ts';
 export class ImageStore {
   readonly content: ContentStore;
   readonly layers: LayerStore;
-  readonly #paths: DaemonPaths;
+  readonly #paths: ImageRoots;
   readonly #images = new Map<string, ImageRecord>();
   readonly #leases = new Map<string, number>();
   #loadFailures = 0;
   #log: Logger = createLogger('images', 'fatal');
 
-  constructor(paths: DaemonPaths) {
+  constructor(paths: ImageRoots) {
     this.#paths = paths;
     this.content = new ContentStore(paths.contentDir, paths.tmpDir);
     this.layers = new LayerStore(paths.layersDir, paths.tmpDir);

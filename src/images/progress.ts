@@ -1,9 +1,5 @@
 import { humanSize } from '../lib/go/units.ts';
-import type { JsonMessage } from '../protocol/json-message.ts';
-
-export type { JsonMessage };
-
-export type Progress = (message: JsonMessage) => void;
+import type { Progress } from '../protocol/json-message.ts';
 
 /** Docker's short layer ID in progress lines. */
 export function shortId(digest: string): string {

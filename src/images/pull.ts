@@ -5,9 +5,11 @@ import { hostPlatform, parseImageConfig, parsePlatform } from './image-config.ts
 import { chainIds } from './layer-store.ts';
 import { parseManifest, selectPlatform, type ImageManifest } from './manifest.ts';
 import { MediaTypes, MANIFEST_MEDIA_TYPES } from './media-types.ts';
-import { byteProgress, shortId, type Progress } from './progress.ts';
+import { byteProgress, shortId } from './progress.ts';
+import type { Progress } from '../protocol/json-message.ts';
 import { familiarDigested, familiarName, familiarTagged, parseReference } from '../protocol/reference.ts';
-import { RegistryClient, type RegistryCredentials } from './registry/registry-client.ts';
+import { RegistryClient } from './registry/registry-client.ts';
+import type { RegistryCredentials } from '../protocol/registry-auth.ts';
 import { registryEndpoint } from './registry/endpoint.ts';
 import { unpackAndCommit } from './unpack-image.ts';
 

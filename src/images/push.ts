@@ -5,9 +5,11 @@ import { failedPrecondition, notFound } from '../protocol/errors.ts';
 import type { ImageRecord, LayerBlob } from '../protocol/records.ts';
 import type { ImageStore } from './image-store.ts';
 import { MediaTypes } from './media-types.ts';
-import { byteProgress, shortId, type Progress } from './progress.ts';
+import { byteProgress, shortId } from './progress.ts';
+import type { Progress } from '../protocol/json-message.ts';
 import { familiarDigested, familiarName, fullName, parseReference, type ImageReference } from '../protocol/reference.ts';
-import { RegistryClient, type RegistryCredentials } from './registry/registry-client.ts';
+import { RegistryClient } from './registry/registry-client.ts';
+import type { RegistryCredentials } from '../protocol/registry-auth.ts';
 import { registryEndpoint } from './registry/endpoint.ts';
 
 export interface PushOptions {

@@ -1,4 +1,7 @@
-/** One line of Docker's JSON message stream (pull, push, load, import). */
+/**
+ * Docker's JSON message stream (pull, push, load, import): the daemon sends one message per
+ * line as the work goes on, the client reads them (progress bars, errors after the start).
+ */
 export interface JsonMessage {
   status?: string;
   id?: string;
@@ -8,4 +11,12 @@ export interface JsonMessage {
   aux?: Record<string, unknown>;
   error?: string;
   errorDetail?: { message?: string };
+}
+
+/** Where the image side reports progress: one call per message of the stream. */
+export type Progress = (message: JsonMessage) => void;
+
+/** One message as dockerd writes it (CRLF-terminated). */
+export function encodeJsonMessage(message: JsonMessage): string {
+  return JSON.stringify(message) + '\r\n';
 }

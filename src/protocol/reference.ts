@@ -14,10 +14,18 @@ export interface ImageReference {
 
 export const DEFAULT_DOMAIN = 'docker.io';
 const LEGACY_DOMAIN = 'index.docker.io';
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const COMPONENT_SOURCE = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const COMPONENT = new RegExp(`^${COMPONENT_SOURCE}$`);
+/** A repository path without its domain, as the registry API takes it ("library/busybox"). */
+export const REPOSITORY_PATH = new RegExp(`^${COMPONENT_SOURCE}(?:/${COMPONENT_SOURCE})*$`);
 const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
+export const TAG = /^[\w][\w.-]{0,127}$/;
+/** The digests berth stores and names images by. */
 export const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** Any digest in the distribution grammar, `algorithm:encoded`; which algorithms count is DIGEST_HEX_LENGTH's. */
+export const ANY_DIGEST = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
+/** The algorithms a registry's digests may use, with their length in hex digits. */
+export const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha512: 128 };
 
 export function parseReference(input: string): ImageReference {
   const bad = () => invalidArgument(`invalid reference format: ${input}`);

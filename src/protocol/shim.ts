@@ -6,19 +6,17 @@
  */
 import type { SerializedError } from './errors.ts';
 
-export const SHIM_PROTOCOL_VERSION = '1.3';
-
 /**
  * 1.1 added pause, resume and exec. `exec` turns its connection into a stream of Docker
- * stdcopy frames (1 = stdout, 2 = stderr) ended by one EXEC_EXIT_FRAME whose payload is a
- * JSON ExecExit; the shim then closes the connection.
+ * stdcopy frames (1 = stdout, 2 = stderr) ended by one EXEC_EXIT_FRAME (protocol/stdcopy.ts)
+ * whose payload is a JSON ExecExit; the shim then closes the connection.
  * 1.2 added restart policies applied by the shim (ShimConfig.restartPolicy), the `watch`
  * method, `kill` with `stop`, and restartCount/generation/history in ShimState.
  * 1.3 added logDroppedLines/logWriteError in ShimState: lines of the json-file log the shim
  * could not write (a full disk) are dropped and counted, and a change of the count bumps the
  * generation (at most about once a second), so `watch` reports it. Absent from older shims.
  */
-export const EXEC_EXIT_FRAME = 4;
+export const SHIM_PROTOCOL_VERSION = '1.3';
 
 export interface ExecExit {
   exitCode: number;

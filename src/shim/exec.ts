@@ -2,24 +2,18 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { EXEC_EXIT_FRAME, type ExecExit, type ExecProcess, type ShimConfig } from '../protocol/shim.ts';
+import type { ExecExit, ExecProcess, ShimConfig } from '../protocol/shim.ts';
+import { EXEC_EXIT_FRAME, frame, STREAM_STDERR, STREAM_STDOUT, type FrameStream } from '../protocol/stdcopy.ts';
 import { childEnv } from '../lib/exec.ts';
 import { PRIVATE_FILE_MODE } from '../lib/private-paths.ts';
 import { signalNumber } from '../protocol/signals.ts';
 import { execArgs, lastRuntimeError } from '../runtime/oci-runtime.ts';
 import { writeOrWait } from '../lib/backpressure.ts';
 
-function frame(stream: number, payload: Buffer): Buffer {
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([header, payload]);
-}
-
 /** Where an exec's output goes: stdcopy frames on a socket (exec) or a buffer (health checks). */
 export interface ExecOutput {
   /** A promise means "backed up": the process's output is held back until it settles. */
-  write(stream: number, payload: Buffer): Promise<void> | void;
+  write(stream: FrameStream, payload: Buffer): Promise<void> | void;
   end(): void;
 }
 
@@ -50,9 +44,9 @@ export function runExec(config: ShimConfig, execId: string, process: Partial<Exe
   const logFile = join(config.bundle, `exec-${execId}.log`);
   writeFileSync(processFile, JSON.stringify({ ...spec.process, terminal: false, ...process }), { mode: PRIVATE_FILE_MODE });
   // Output waits until the reply line (with the PID) has gone out: the reply comes first on the wire.
-  const pending: Array<[number, Buffer]> = [];
+  const pending: Array<[FrameStream, Buffer]> = [];
   let reported = false;
-  const send = (stream: number, payload: Buffer): Promise<void> | void => {
+  const send = (stream: FrameStream, payload: Buffer): Promise<void> | void => {
     if (reported) return output.write(stream, payload);
     pending.push([stream, payload]);
   };
@@ -104,8 +98,8 @@ export function runExec(config: ShimConfig, execId: string, process: Partial<Exe
         child.stderr.resume();
       });
     };
-    child.stdout.on('data', (chunk: Buffer) => holdBackUntil(send(1, chunk)));
-    child.stderr.on('data', (chunk: Buffer) => holdBackUntil(send(2, chunk)));
+    child.stdout.on('data', (chunk: Buffer) => holdBackUntil(send(STREAM_STDOUT, chunk)));
+    child.stderr.on('data', (chunk: Buffer) => holdBackUntil(send(STREAM_STDERR, chunk)));
     child.stdout.on('close', () => { open--; finish(); });
     child.stderr.on('close', () => { open--; finish(); });
     child.on('error', () => { exitCode = 126; });

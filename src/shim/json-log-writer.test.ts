@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonLogWriter, nowRFC3339Nano, parseLogOpts } from './json-log-writer.ts';
+import { JsonLogWriter, nowRFC3339Nano } from './json-log-writer.ts';
 
 const TIME = '2026-11-22T05:28:00.123456789Z';
 
@@ -130,36 +130,6 @@ test('appends to an existing file and counts its size for rotation', (t) => {
   w.close();
   assert.deepEqual(logs(`${path}.1`), ['old\n']);
   assert.deepEqual(logs(path), ['new\n']);
-});
-
-test('parseLogOpts accepts Docker sizes and counts', () => {
-  assert.deepEqual(parseLogOpts({}), { maxSize: 0, maxFiles: 1 });
-  assert.deepEqual(parseLogOpts({ 'max-size': '1024' }), { maxSize: 1024, maxFiles: 1 });
-  assert.equal(parseLogOpts({ 'max-size': '1t' }).maxSize, 1024 ** 4);
-  assert.deepEqual(parseLogOpts({ 'max-size': '1k', 'max-file': '3' }), { maxSize: 1024, maxFiles: 3 });
-  assert.equal(parseLogOpts({ 'max-size': '10m' }).maxSize, 10 * 1024 * 1024);
-  assert.equal(parseLogOpts({ 'max-size': '2g' }).maxSize, 2 * 1024 ** 3);
-  assert.equal(parseLogOpts({ 'max-size': '10MB' }).maxSize, 10 * 1024 * 1024);
-  assert.equal(parseLogOpts({ 'max-size': '1.5k' }).maxSize, 1536);
-  assert.deepEqual(parseLogOpts({ compress: 'false' }), { maxSize: 0, maxFiles: 1 });
-});
-
-test('parseLogOpts rejects bad values and unknown keys', () => {
-  assert.throws(() => parseLogOpts({ 'max-file': '3000000' }), /invalid max-file "3000000": must be an integer from 1 to 100/);
-  assert.throws(() => parseLogOpts({ 'max-file': '101' }), /invalid max-file/);
-  assert.throws(() => parseLogOpts({ 'max-size': '512' }), /invalid max-size "512": must be a size from 1k to 1t/);
-  assert.throws(() => parseLogOpts({ 'max-size': '2t' }), /invalid max-size/);
-  assert.equal(parseLogOpts({ 'max-file': '100' }).maxFiles, 100);
-  assert.throws(() => parseLogOpts({ 'max-size': 'ten' }), /invalid max-size "ten"/);
-  assert.throws(() => parseLogOpts({ 'max-size': '0' }), /invalid max-size/);
-  assert.throws(() => parseLogOpts({ 'max-size': '-1' }), /invalid max-size/);
-  assert.throws(() => parseLogOpts({ 'max-size': '10x' }), /invalid max-size/);
-  assert.throws(() => parseLogOpts({ 'max-file': '0' }), /invalid max-file "0"/);
-  assert.throws(() => parseLogOpts({ 'max-file': '2.5' }), /invalid max-file/);
-  assert.throws(() => parseLogOpts({ 'max-file': 'x' }), /invalid max-file/);
-  assert.throws(() => parseLogOpts({ compress: 'true' }), /not supported/);
-  assert.throws(() => parseLogOpts({ compress: 'maybe' }), /invalid compress/);
-  assert.throws(() => parseLogOpts({ 'max-sise': '1m' }), /unknown log opt 'max-sise'/);
 });
 
 test('nowRFC3339Nano is UTC with 9 fractional digits and tracks the wall clock', () => {

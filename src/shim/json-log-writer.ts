@@ -1,11 +1,9 @@
 /**
- * Writes a container's stdout/stderr into a Docker json-file log:
- * one `{"log":"…","stream":"stdout","time":"…"}` object per line.
- * Runs inside the shim, so it depends on node built-ins only.
+ * Writes a container's stdout/stderr into a Docker json-file log (the format and file names
+ * are protocol/json-file-log.ts), split into lines as Docker's copier does, with rotation.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, renameSync, writeSync } from 'node:fs';
-
-type Stream = 'stdout' | 'stderr';
+import { encodeJsonLogEntry, rotatedLogPath, type LogStream } from '../protocol/json-file-log.ts';
 
 export interface JsonLogWriterOptions {
   path: string;
@@ -40,7 +38,7 @@ export class JsonLogWriter {
   readonly #maxSize: number;
   readonly #maxFiles: number;
   readonly #now: () => string;
-  readonly #pending: Record<Stream, Buffer | undefined> = { stdout: undefined, stderr: undefined };
+  readonly #pending: Record<LogStream, Buffer | undefined> = { stdout: undefined, stderr: undefined };
   readonly #onWriteError: ((error: NodeJS.ErrnoException | undefined) => void) | undefined;
   /** -1 after a rotation could not reopen the file; the next line tries again. */
   #fd: number;
@@ -60,7 +58,7 @@ export class JsonLogWriter {
     this.#reopen();
   }
 
-  write(stream: Stream, chunk: Buffer): void {
+  write(stream: LogStream, chunk: Buffer): void {
     if (this.#closed || chunk.length === 0) return;
     const time = this.#now();
     const prev = this.#pending[stream];
@@ -84,7 +82,7 @@ export class JsonLogWriter {
   }
 
   /** Emits a pending partial line without newline, as Docker does at stream end. */
-  flush(stream?: Stream): void {
+  flush(stream?: LogStream): void {
     if (this.#closed) return;
     for (const s of stream ? [stream] : (['stdout', 'stderr'] as const)) {
       const pending = this.#pending[s];
@@ -113,8 +111,8 @@ export class JsonLogWriter {
    * counted, never thrown: the shim must outlive its log. Every later line tries again, so
    * writing resumes as soon as there is room.
    */
-  #emit(stream: Stream, bytes: Buffer, time: string): void {
-    const entry = Buffer.from(JSON.stringify({ log: bytes.toString('utf8'), stream, time }) + '\n');
+  #emit(stream: LogStream, bytes: Buffer, time: string): void {
+    const entry = Buffer.from(encodeJsonLogEntry({ log: bytes.toString('utf8'), stream, time }));
     let before = 0;
     let off = 0;
     try {
@@ -156,9 +154,9 @@ export class JsonLogWriter {
     closeSync(this.#fd);
     try {
       for (let i = this.#maxFiles - 1; i >= 1; i--) {
-        const from = i === 1 ? this.#path : `${this.#path}.${i - 1}`;
+        const from = i === 1 ? this.#path : rotatedLogPath(this.#path, i - 1);
         try {
-          renameSync(from, `${this.#path}.${i}`);
+          renameSync(from, rotatedLogPath(this.#path, i));
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         }
@@ -176,53 +174,6 @@ function utf8Boundary(buf: Buffer, cut: number, min: number): number {
     if ((buf[i]! & 0xc0) !== 0x80) return i;
   }
   return cut;
-}
-
-const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-const TRUE_VALUES = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const FALSE_VALUES = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
-
-/**
- * Every rotation renames each kept file and a reader opens them all: a bound keeps both cheap
- * (an unbounded max-file once froze the daemon for a minute listing three million names).
- */
-export const MAX_LOG_FILES = 100;
-/** Smaller files would rotate at almost every line. */
-const MIN_LOG_SIZE = 1024;
-const MAX_LOG_SIZE = 1024 ** 4;
-
-/** Validates json-file log options the way Docker does (max-size uses binary units: 1k = 1024). */
-export function parseLogOpts(opts: Record<string, string>): { maxSize: number; maxFiles: number } {
-  let maxSize = 0;
-  let maxFiles = 1;
-  for (const [key, value] of Object.entries(opts)) {
-    switch (key) {
-      case 'max-size': {
-        const m = /^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$/i.exec(value.trim());
-        const size = m ? Math.floor(Number(m[1]) * SIZE_UNITS[(m[2] ?? '').toLowerCase()]!) : NaN;
-        if (!Number.isSafeInteger(size) || size < MIN_LOG_SIZE || size > MAX_LOG_SIZE) {
-          throw new Error(`invalid max-size "${value}": must be a size from 1k to 1t, such as 10k, 10m or 1g`);
-        }
-        maxSize = size;
-        break;
-      }
-      case 'max-file': {
-        const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
-        if (!Number.isSafeInteger(n) || n < 1 || n > MAX_LOG_FILES) {
-          throw new Error(`invalid max-file "${value}": must be an integer from 1 to ${MAX_LOG_FILES}`);
-        }
-        maxFiles = n;
-        break;
-      }
-      case 'compress':
-        if (TRUE_VALUES.has(value)) throw new Error('log opt compress=true is not supported by the json-file log driver');
-        if (!FALSE_VALUES.has(value)) throw new Error(`invalid compress "${value}": must be true or false`);
-        break;
-      default:
-        throw new Error(`unknown log opt '${key}' for json-file log driver`);
-    }
-  }
-  return { maxSize, maxFiles };
 }
 
 // Wall clock anchored to the monotonic clock for sub-millisecond digits; re-anchored if the

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { EngineError, type ErrorKind } from '../../src/protocol/errors.ts';
-import { RegistryClient, type RegistryCredentials } from '../../src/images/registry/registry-client.ts';
+import { RegistryClient } from '../../src/images/registry/registry-client.ts';
+import type { RegistryCredentials } from '../../src/protocol/registry-auth.ts';
 import { fetchToken } from '../../src/images/registry/auth.ts';
 import { freePort, startRegistry, type TestRegistry } from './registry.ts';
 

@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invalidArgument } from '../../protocol/errors.ts';
-import type { Progress } from '../../images/progress.ts';
-import type { RegistryCredentials } from '../../images/registry/registry-client.ts';
+import type { Progress } from '../../protocol/json-message.ts';
+import { decodeRegistryAuth, type RegistryAuthConfig, type RegistryCredentials } from '../../protocol/registry-auth.ts';
 import { JsonMessageStream } from '../json-stream.ts';
 import type { Router } from '../router.ts';
 import { boolParam, readJsonBody, sendJson } from '../router.ts';
@@ -27,7 +27,7 @@ export interface ImagesBackend {
   tag(ref: string, repo: string, tag: string | undefined): void;
   remove(ref: string, force: boolean): Array<Record<string, string>>;
   prune(filters: string | null): { ImagesDeleted: Array<Record<string, string>> | null; SpaceReclaimed: number };
-  login(request: { username?: string; password?: string; serveraddress?: string; identitytoken?: string; registrytoken?: string }): Promise<{ Status: string; IdentityToken: string }>;
+  login(request: RegistryAuthConfig): Promise<{ Status: string; IdentityToken: string }>;
 }
 
 export function imageRoutes(router: Router, backend: ImagesBackend): void {
@@ -62,7 +62,7 @@ export function imageRoutes(router: Router, backend: ImagesBackend): void {
       }
       if (!fromImage) throw invalidArgument('fromImage or fromSrc is required');
       const reference = withTag(fromImage, tag);
-      const credentials = registryAuth(req);
+      const credentials = decodeRegistryAuth(req.headers['x-registry-auth']);
       await stream.run(() => backend.pull({ reference, platform, credentials, signal }, stream.send));
     })
     .add('POST', '/auth', async ({ req, res }) => {
@@ -78,7 +78,7 @@ export function imageRoutes(router: Router, backend: ImagesBackend): void {
     })
     .add('POST', '/images/(.+)/push', async ({ req, res, query, signal }) => {
       const stream = new JsonMessageStream(res);
-      const credentials = registryAuth(req);
+      const credentials = decodeRegistryAuth(req.headers['x-registry-auth']);
       await stream.run(() => backend.push({ name: imageName(req.url!, '/push'), tag: query.get('tag') || undefined, credentials, signal }, stream.send));
     })
     .add('POST', '/images/(.+)/tag', ({ res, req, query }) => {
@@ -106,27 +106,6 @@ function withTag(fromImage: string, tag: string | undefined): string {
   if (!tag) return fromImage;
   const name = fromImage.includes('@') ? fromImage.slice(0, fromImage.indexOf('@')) : fromImage.lastIndexOf(':') > fromImage.lastIndexOf('/') ? fromImage.slice(0, fromImage.lastIndexOf(':')) : fromImage;
   return tag.startsWith('sha256:') ? `${name}@${tag}` : `${name}:${tag}`;
-}
-
-/** X-Registry-Auth: base64url JSON credentials from the client, as the docker CLI sends them. */
-function registryAuth(req: IncomingMessage): RegistryCredentials | undefined {
-  const header = req.headers['x-registry-auth'];
-  if (typeof header !== 'string' || header.trim() === '') return undefined;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(Buffer.from(header.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
-  } catch {
-    throw invalidArgument('invalid X-Registry-Auth header: not base64-encoded JSON');
-  }
-  if (typeof doc !== 'object' || doc === null) return undefined;
-  const d = doc as Record<string, unknown>;
-  const str = (k: string) => (typeof d[k] === 'string' && d[k] !== '' ? (d[k] as string) : undefined);
-  const credentials: RegistryCredentials = {};
-  if (str('username')) credentials.username = str('username')!;
-  if (str('password')) credentials.password = str('password')!;
-  if (str('identitytoken')) credentials.identitytoken = str('identitytoken')!;
-  if (str('registrytoken')) credentials.registrytoken = str('registrytoken')!;
-  return Object.keys(credentials).length ? credentials : undefined;
 }
 
 /** Image names contain slashes, so they are taken from the raw path rather than a single segment. */

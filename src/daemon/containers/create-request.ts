@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import { invalidArgument, EngineError } from '../../protocol/errors.ts';
 import type { ContainerConfig, HostConfig, RestartPolicy } from '../../protocol/records.ts';
 import { normalizeSignal } from '../../protocol/signals.ts';
-import { parseLogOpts } from '../../shim/json-log-writer.ts';
+import { parseLogOpts } from '../../protocol/json-file-log.ts';
 import { parseDevices, validateCapabilities, validateGroupAdd, validateSysctls } from './confinement.ts';
 import { refuseUnsupportedFields } from './create-fields.ts';
 import { parseSecurityOpts } from './security-opts.ts';

@@ -1,7 +1,7 @@
 import type { ImageRecord } from '../../protocol/records.ts';
 import type { ShimConfig } from '../../protocol/shim.ts';
 import type { RuntimeInfo } from '../../runtime/oci-runtime.ts';
-import { parseLogOpts } from '../../shim/json-log-writer.ts';
+import { parseLogOpts } from '../../protocol/json-file-log.ts';
 import type { DaemonPaths } from '../host/paths.ts';
 import type { ContainerRecord } from './types.ts';
 import { healthcheckSpec, mergeHealthcheck } from './image-defaults.ts';

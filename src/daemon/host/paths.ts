@@ -1,22 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { jsonLogFileName } from '../../protocol/json-file-log.ts';
+import { ImageRoots } from '../../images/image-roots.ts';
 
 /** Every path the daemon uses, derived from its two roots. */
 export class DaemonPaths {
   readonly dataRoot: string;
   readonly execRoot: string;
+  /** The image store's part of the data root. */
+  readonly images: ImageRoots;
 
   constructor(dataRoot: string, execRoot: string) {
     this.dataRoot = dataRoot;
     this.execRoot = execRoot;
+    this.images = new ImageRoots(dataRoot, this.tmpDir);
   }
 
   get containersDir(): string { return join(this.dataRoot, 'containers'); }
-  get imagesDir(): string { return join(this.dataRoot, 'images'); }
-  /** Content-addressed blobs: manifests, configs, layer archives. */
-  get contentDir(): string { return join(this.dataRoot, 'content'); }
-  /** Unpacked layers, one directory per chain ID. */
-  get layersDir(): string { return join(this.dataRoot, 'layers'); }
   get settingsFile(): string { return join(this.dataRoot, 'settings.json'); }
   get eventsJournal(): string { return join(this.dataRoot, 'events.jsonl'); }
   get lockFile(): string { return join(this.dataRoot, 'berthd.lock'); }
@@ -30,7 +30,7 @@ export class DaemonPaths {
 
   containerDir(id: string): string { return join(this.containersDir, id); }
   containerRecord(id: string): string { return join(this.containerDir(id), 'record.json'); }
-  containerLog(id: string): string { return join(this.containerDir(id), `${id}-json.log`); }
+  containerLog(id: string): string { return join(this.containerDir(id), jsonLogFileName(id)); }
   containerExit(id: string): string { return join(this.containerDir(id), 'exit.json'); }
   containerRootfs(id: string): string { return join(this.containerDir(id), 'rootfs'); }
   containerUpper(id: string): string { return join(this.containerDir(id), 'diff'); }
@@ -42,9 +42,4 @@ export class DaemonPaths {
    * shim, so a new shim never takes the socket of an old one that is still going away.
    */
   shimSocket(id: string): string { return join(this.shimSocketsDir, `${id.slice(0, 12)}-${randomBytes(3).toString('hex')}.sock`); }
-
-  imageDir(id: string): string { return join(this.imagesDir, id.replace(/^sha256:/, '')); }
-  imageRecord(id: string): string { return join(this.imageDir(id), 'image.json'); }
-  /** Where berth 0.1 unpacked an image (one layer, beside its record). */
-  legacyImageRootfs(id: string): string { return join(this.imageDir(id), 'rootfs'); }
 }

@@ -24,7 +24,7 @@ export function secureDataRootDir(paths: DaemonPaths): boolean {
  */
 export function secureDataRootContents(paths: DaemonPaths, log: Logger): void {
   let fixed = 0;
-  for (const dir of [paths.containersDir, paths.imagesDir, paths.layersDir, paths.contentDir, paths.tmpDir]) {
+  for (const dir of [paths.containersDir, paths.images.imagesDir, paths.images.layersDir, paths.images.contentDir, paths.tmpDir]) {
     if (ensureDirMode(dir)) fixed++;
   }
   for (const file of [paths.settingsFile, paths.eventsJournal]) {
@@ -36,9 +36,9 @@ export function secureDataRootContents(paths: DaemonPaths, log: Logger): void {
       if (tightenMode(file)) fixed++;
     }
   }
-  for (const id of subdirectories(paths.imagesDir)) {
-    if (tightenMode(paths.imageDir(id), PRIVATE_DIR_MODE)) fixed++;
-    if (tightenMode(paths.imageRecord(id))) fixed++;
+  for (const id of subdirectories(paths.images.imagesDir)) {
+    if (tightenMode(paths.images.imageDir(id), PRIVATE_DIR_MODE)) fixed++;
+    if (tightenMode(paths.images.imageRecord(id))) fixed++;
   }
   if (fixed) log.info({ fixed }, 'tightened modes under the data root (left by an older berth or by hand)');
 }

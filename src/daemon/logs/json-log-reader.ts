@@ -1,15 +1,16 @@
 /**
- * Reads Docker json-file logs written by the shim (src/shim/json-log-writer.ts), including
- * rotated files, with tail, since/until and follow.
+ * Reads Docker json-file logs written by the shim (format and file names:
+ * protocol/json-file-log.ts), including rotated files, with tail, since/until and follow.
  */
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../../protocol/errors.ts';
 import { parseRFC3339, parseTimestamp } from '../../protocol/timestamps.ts';
+import { decodeJsonLogEntry, rotatedLogIndex, rotatedLogPath, type LogStream } from '../../protocol/json-file-log.ts';
 
 export interface LogEntry {
-  stream: 'stdout' | 'stderr';
+  stream: LogStream;
   /** As in the file. */
   time: string;
   timeNanos: bigint;
@@ -191,7 +192,7 @@ async function* paced(entries: Iterable<LogEntry | typeof TURN>): AsyncGenerator
  * by listing the directory rather than by trying every possible name.
  */
 export function rotatedFiles(path: string, maxFiles: number): string[] {
-  const prefix = `${basename(path)}.`;
+  const logName = basename(path);
   let names: string[];
   try {
     names = readdirSync(dirname(path));
@@ -201,13 +202,10 @@ export function rotatedFiles(path: string, maxFiles: number): string[] {
   }
   const indexes: number[] = [];
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const suffix = name.slice(prefix.length);
-    if (!/^[1-9]\d*$/.test(suffix)) continue;
-    const k = Number(suffix);
-    if (k < maxFiles) indexes.push(k);
+    const k = rotatedLogIndex(name, logName);
+    if (k !== undefined && k < maxFiles) indexes.push(k);
   }
-  return indexes.sort((a, b) => b - a).map((k) => join(dirname(path), `${prefix}${k}`));
+  return indexes.sort((a, b) => b - a).map((k) => rotatedLogPath(join(dirname(path), logName), k));
 }
 
 /** The name of the file that was started after the (rotated) file with inode `ino`. */
@@ -263,13 +261,10 @@ async function lastLines(fd: number, size: number, n: number): Promise<{ lines: 
 }
 
 function decodeEntry(line: Buffer): LogEntry | undefined {
+  const entry = decodeJsonLogEntry(line);
+  if (!entry) return undefined;
   try {
-    const v: unknown = JSON.parse(line.toString('utf8'));
-    if (typeof v !== 'object' || v === null) return undefined;
-    const { log, stream, time } = v as Record<string, unknown>;
-    if (typeof log !== 'string' || typeof time !== 'string') return undefined;
-    if (stream !== 'stdout' && stream !== 'stderr') return undefined;
-    return { stream, time, timeNanos: parseRFC3339Nano(time), log };
+    return { stream: entry.stream, time: entry.time, timeNanos: parseRFC3339Nano(entry.time), log: entry.log };
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import { invalidArgument } from '../../protocol/errors.ts';
 import { isActive, type ContainerRecord } from '../../protocol/records.ts';
-import { parseLogOpts } from '../../shim/json-log-writer.ts';
+import { parseLogOpts } from '../../protocol/json-file-log.ts';
 import { readLogs, parseDockerTimestamp, type ReadLogsOptions } from './json-log-reader.ts';
 import type { LogLine, LogsOptions } from '../../api/routes/containers.ts';
 import type { ContainerStore } from '../containers/container-store.ts';

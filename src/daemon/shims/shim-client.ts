@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { EngineError } from '../../protocol/errors.ts';
 import { JsonLineDecoder, encodeJsonLine } from '../../protocol/json-lines.ts';
-import { EXEC_EXIT_FRAME, SHIM_PROTOCOL_VERSION, type ExecExit, type ExecStatus, type ExecProcess, type ExitRecord, type HelloResult, type ShimResponse, type ShimState } from '../../protocol/shim.ts';
+import { EXEC_EXIT_FRAME, FrameDecoder, STREAM_STDERR, STREAM_STDOUT } from '../../protocol/stdcopy.ts';
+import { SHIM_PROTOCOL_VERSION, type ExecExit, type ExecStatus, type ExecProcess, type ExitRecord, type HelloResult, type ShimResponse, type ShimState } from '../../protocol/shim.ts';
 
 type Pending = { resolve: (value: unknown) => void; reject: (err: EngineError) => void };
 
@@ -139,7 +140,8 @@ export interface ExecSession {
 export function startExec(socketPath: string, execId: string, process: ExecProcess, onOutput: (stream: 1 | 2, payload: Buffer) => Promise<void> | void): Promise<ExecSession> {
   return new Promise((resolveStart, rejectStart) => {
     const socket = connect(socketPath);
-    let buffer: Buffer = Buffer.alloc(0);
+    let head: Buffer = Buffer.alloc(0);
+    const frames = new FrameDecoder();
     let replied = false;
     let resolveExit!: (exit: ExecExit) => void;
     let rejectExit!: (err: Error) => void;
@@ -154,34 +156,28 @@ export function startExec(socketPath: string, execId: string, process: ExecProce
       });
     };
     socket.once('connect', () => socket.write(encodeJsonLine({ id: 1, method: 'exec', params: { execId, process } })));
+    const onFrame = (stream: number, payload: Buffer) => {
+      if (stream === EXEC_EXIT_FRAME) {
+        exited = true;
+        resolveExit(JSON.parse(payload.toString()) as ExecExit);
+      } else if (stream === STREAM_STDOUT || stream === STREAM_STDERR) {
+        const ready = onOutput(stream, payload);
+        if (ready) holdBackUntil(ready);
+      }
+    };
     socket.on('data', (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      if (!replied) {
-        const newline = buffer.indexOf(0x0a);
-        if (newline < 0) return;
-        const reply = JSON.parse(buffer.subarray(0, newline).toString()) as ShimResponse;
-        buffer = buffer.subarray(newline + 1);
-        replied = true;
-        if ('error' in reply) {
-          socket.destroy();
-          return rejectStart(EngineError.fromJSON(reply.error));
-        }
-        resolveStart({ pid: (reply.result as { pid: number }).pid, exit });
+      if (replied) return frames.push(chunk, onFrame);
+      head = Buffer.concat([head, chunk]);
+      const newline = head.indexOf(0x0a);
+      if (newline < 0) return;
+      const reply = JSON.parse(head.subarray(0, newline).toString()) as ShimResponse;
+      replied = true;
+      if ('error' in reply) {
+        socket.destroy();
+        return rejectStart(EngineError.fromJSON(reply.error));
       }
-      while (buffer.length >= 8) {
-        const size = buffer.readUInt32BE(4);
-        if (buffer.length < 8 + size) break;
-        const stream = buffer[0]!;
-        const payload = buffer.subarray(8, 8 + size);
-        buffer = buffer.subarray(8 + size);
-        if (stream === EXEC_EXIT_FRAME) {
-          exited = true;
-          resolveExit(JSON.parse(payload.toString()) as ExecExit);
-        } else if (stream === 1 || stream === 2) {
-          const ready = onOutput(stream, payload);
-          if (ready) holdBackUntil(ready);
-        }
-      }
+      resolveStart({ pid: (reply.result as { pid: number }).pid, exit });
+      frames.push(head.subarray(newline + 1), onFrame);
     });
     socket.on('error', (err) => {
       if (!replied) rejectStart(new EngineError('Unavailable', `cannot reach the shim for exec: ${err.message}`));

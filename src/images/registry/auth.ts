@@ -5,15 +5,7 @@
  */
 import { fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
 import { EngineError } from '../../protocol/errors.ts';
-
-export interface RegistryCredentials {
-  username?: string;
-  password?: string;
-  /** A refresh token from an earlier OAuth2 login; exchanged at the token realm with grant_type=refresh_token. */
-  identitytoken?: string;
-  /** A bearer token to send as is; no token exchange happens. */
-  registrytoken?: string;
-}
+import type { RegistryCredentials } from '../../protocol/registry-auth.ts';
 
 export interface Challenge {
   /** Lowercased, e.g. "basic" or "bearer". */
