@@ -37,7 +37,7 @@ const octalMax = (width: number) => 8 ** (width - 1) - 1;
 const isAscii = (text: string) => /^[\x01-\x7f]*$/.test(text);
 
 /** ustar's split of a long name: prefix (≤155 bytes) + '/' + name (≤100 bytes), or undefined. */
-function splitName(path: string): { prefix: string; name: string } | undefined {
+export function splitName(path: string): { prefix: string; name: string } | undefined {
   if (!isAscii(path)) return undefined;
   if (path.length <= 100) return { prefix: '', name: path };
   // The name part may end in '/' (a directory): never split there.
