@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { readTar } from './tar-reader.ts';
+import { readTar } from '../lib/tar/reader.ts';
 import { decompress } from './decompress.ts';
 import { EngineError, invalidArgument } from '../protocol/errors.ts';
 import type { LayerBlob } from '../protocol/records.ts';

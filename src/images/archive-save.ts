@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import * as tar from 'tar';
 import { failedPrecondition, internal } from '../protocol/errors.ts';
 import type { ImageRecord } from '../protocol/records.ts';
 import { digester, sha256 } from './content-store.ts';
@@ -12,6 +11,8 @@ import type { ImageStore } from './image-store.ts';
 import { MediaTypes } from './media-types.ts';
 import { familiarName, fullName, parseReference } from '../protocol/reference.ts';
 import { sniffLayerMediaType } from './unpack-image.ts';
+import { TreePacker } from '../lib/tar/pack.ts';
+import { END_OF_ARCHIVE } from '../lib/tar/writer.ts';
 
 interface SaveItem {
   image: ImageRecord;
@@ -104,13 +105,21 @@ export async function saveImages(images: ImageStore, items: SaveItem[], tmpDir: 
   } finally {
     release();
   }
-  const out = new PassThrough();
-  const packer = tar.c({ cwd: staging, portable: true, noMtime: false, mtime: new Date(0) }, ['blobs', 'oci-layout', 'index.json', 'manifest.json']);
-  const cleanup = () => rmSync(staging, { recursive: true, force: true });
-  (packer as unknown as Readable).on('error', (err: Error) => out.destroy(err));
-  out.on('close', cleanup);
-  (packer as unknown as Readable).pipe(out);
+  const out = Readable.from(packStaging(staging), { objectMode: false });
+  out.on('close', () => rmSync(staging, { recursive: true, force: true }));
   return out;
+}
+
+/** The staging directory's entries as they appear in Docker's save: owned by root, dated the epoch. */
+async function* packStaging(staging: string): AsyncGenerator<Buffer> {
+  const dirFd = openSync(staging, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    const packer = new TreePacker({ portable: true, mtime: new Date(0) });
+    for (const name of ['blobs', 'oci-layout', 'index.json', 'manifest.json']) yield* packer.entry(dirFd, name, name);
+    yield END_OF_ARCHIVE;
+  } finally {
+    closeSync(dirFd);
+  }
 }
 
 /** The layer as a plain tar, which must hash to its diff ID (the blob was checked when stored). */

@@ -4,14 +4,15 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, chownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync,
+  chmodSync, chownSync, closeSync, constants, linkSync, openSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync,
   symlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import * as tar from 'tar';
+import { TreePacker } from '../lib/tar/pack.ts';
+import { END_OF_ARCHIVE, splitName, ustarBlock } from '../lib/tar/writer.ts';
 import { unpackLayer } from './layer-unpack.ts';
 import { EngineError } from '../protocol/errors.ts';
 
@@ -68,20 +69,19 @@ function paxRecord(key: string, value: string | Buffer): Buffer {
 
 function headerBlock(entry: RawEntry, size: number): Buffer {
   const type = entry.type ?? '0';
-  const header = new tar.Header({
-    path: entry.path,
-    type: tar.types.name.get(type as tar.types.EntryTypeCode),
+  const split = splitName(entry.path) ?? { prefix: '', name: entry.path };
+  const block = ustarBlock({
+    typeflag: type,
+    ...split,
     mode: entry.mode ?? (type === '5' ? 0o755 : 0o644),
     uid: entry.uid ?? 0,
     gid: entry.gid ?? 0,
     size,
-    mtime: MTIME,
-    linkpath: entry.linkpath ?? '',
-    devmaj: entry.devmaj ?? 0,
-    devmin: entry.devmin ?? 0,
+    mtimeSeconds: MTIME.getTime() / 1000,
+    linkname: entry.linkpath ?? '',
+    devmajor: entry.devmaj ?? 0,
+    devminor: entry.devmin ?? 0,
   });
-  header.encode();
-  const block = header.block!;
   if (entry.gnu) {
     // GNU tar has no prefix field: the name field holds the path's first 100 bytes.
     block.fill(0, 0, 100).fill(0, 345, 500).write(entry.path.slice(0, 100), 0);
@@ -145,11 +145,16 @@ function assertWhiteout(path: string): void {
 
 async function packDir(dir: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of tar.c({ cwd: dir }, ['.'])) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks);
+  const dirFd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    for await (const chunk of new TreePacker().entry(dirFd, '.', '.')) chunks.push(chunk);
+  } finally {
+    closeSync(dirFd);
+  }
+  return Buffer.concat([...chunks, END_OF_ARCHIVE]);
 }
 
-test('a tar made by node-tar: files, dirs, symlinks kept as-is, hard links, owners, mtimes, diffId and size', async (t) => {
+test('a tar made by lib/tar\'s packer: files, dirs, symlinks kept as-is, hard links, owners, mtimes, diffId and size', async (t) => {
   const d = dirs(t);
   const staged = join(d.parent, 'staged');
   const longDir = join('deep', 'a'.repeat(60), 'b'.repeat(60));

@@ -4,9 +4,9 @@ import fsp from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { ExecError, run } from '../lib/exec.ts';
 import { EngineError, internal, invalidArgument } from '../protocol/errors.ts';
-import { readTar, type TarEntry } from './tar-reader.ts';
+import { readTar, type TarEntry } from '../lib/tar/reader.ts';
 import { decompress } from './decompress.ts';
-import { cleanPath, hardlinkTarget, LayerRoot, lstatOrNull, parentOf } from './tar-safety.ts';
+import { cleanPath, ExtractionRoot, hardlinkTarget, lstatIfExists, parentOf } from '../lib/tar/paths.ts';
 
 export interface UnpackResult {
   /** "sha256:<hex>" of the uncompressed tar stream. */
@@ -29,7 +29,7 @@ const SYSTEM_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'ENOMEM', 'EM
  */
 export async function unpackLayer(source: Readable, dir: string): Promise<UnpackResult> {
   const hash = createHash('sha256');
-  const root = new LayerRoot(dir);
+  const root = new ExtractionRoot(dir);
   const whiteouts: string[] = [];
   const opaques: string[] = [];
   let size = 0;
@@ -57,7 +57,7 @@ export async function unpackLayer(source: Readable, dir: string): Promise<Unpack
     for (const rel of whiteouts) {
       await root.ensureDir(parentOf(rel), true);
       // An entry of this same layer wins: whiteouts only hide lower layers (OCI image spec).
-      if (!(await lstatOrNull(root.abs(rel)))) await run(MKNOD, [root.abs(rel), 'c', '0', '0']);
+      if (!lstatIfExists(root.abs(rel))) await run(MKNOD, [root.abs(rel), 'c', '0', '0']);
     }
     await root.restoreDirTimes();
   } catch (err) {
@@ -74,14 +74,14 @@ function whiteoutTarget(rel: string, name: string): string {
   return parent === '' ? hidden : `${parent}/${hidden}`;
 }
 
-async function extract(root: LayerRoot, rel: string, entry: TarEntry): Promise<void> {
+async function extract(root: ExtractionRoot, rel: string, entry: TarEntry): Promise<void> {
   const abs = root.abs(rel);
   let isDir = rel === '';
   if (rel === '') {
     if (entry.kind !== 'dir') throw invalidArgument('only a directory may stand for the layer root');
   } else {
     await root.ensureDir(parentOf(rel), true);
-    const existing = await lstatOrNull(abs);
+    const existing = lstatIfExists(abs);
     isDir = existing?.isDirectory() ?? false;
     // A later entry replaces an earlier one, except that a directory stays a directory.
     if (existing && !(isDir && entry.kind === 'dir')) {
@@ -110,7 +110,7 @@ async function extract(root: LayerRoot, rel: string, entry: TarEntry): Promise<v
       // Same inode as its target, which its own entry already gave owner, mode and xattrs.
       const target = hardlinkTarget(entry.linkpath);
       await root.ensureDir(parentOf(target), false);
-      const st = await lstatOrNull(root.abs(target));
+      const st = lstatIfExists(root.abs(target));
       if (!st || st.isDirectory()) throw invalidArgument(`hard link target "${entry.linkpath}" is ${st ? 'a directory' : 'missing'}`);
       await fsp.link(root.abs(target), abs);
       return;

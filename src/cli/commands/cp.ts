@@ -4,10 +4,13 @@
  * it; onto a path that does not exist it takes that name; `DIR/.` copies the contents; a
  * destination ending in `/` must be a directory.
  */
-import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
-import { Transform } from 'node:stream';
-import * as tar from 'tar';
+import { Readable, Transform } from 'node:stream';
+import { extractToDirectory } from '../../lib/tar/extract.ts';
+import { TreePacker } from '../../lib/tar/pack.ts';
+import { readTar } from '../../lib/tar/reader.ts';
+import { END_OF_ARCHIVE } from '../../lib/tar/writer.ts';
 import { GO_MODE_DIR, GO_MODE_SYMLINK, type ContainerPathStat } from '../../client/client.ts';
 import { humanSize } from '../../lib/go/units.ts';
 import { CliExit, errorText, type Cli, type CommandFactory } from '../context.ts';
@@ -125,44 +128,27 @@ function localCopyTarget(dstPath: string): CopyInfo {
 }
 
 /** Extracts a tar into `dir` like moby's Untar with NoLchown and NoOverwriteDirNonDir. */
-async function untar(source: NodeJS.ReadableStream, dir: string, rename: [string, string] | undefined): Promise<void> {
-  const problems: string[] = [];
-  const extract = tar.x({
-    cwd: dir,
-    preserveOwner: false,
-    strict: false,
-    filter: (_path: string, entry: tar.ReadEntry | Stats) => {
-      const e = entry as tar.ReadEntry;
-      if (rename) {
-        e.path = rebaseName(e.path, rename[0], rename[1]);
-        if (e.type === 'Link' && e.linkpath) e.linkpath = rebaseName(e.linkpath, rename[0], rename[1]);
-      }
-      const target = posix.join(dir, e.path);
-      try {
-        const existing = lstatSync(target);
-        const entryIsDir = e.type === 'Directory';
-        if (existing.isDirectory() && !entryIsDir) {
-          problems.push(`cannot overwrite directory "${target}" with non-directory "${e.path}"`);
-          return false;
-        }
-        if (!existing.isDirectory() && entryIsDir) {
-          problems.push(`cannot overwrite non-directory "${target}" with directory "${e.path}"`);
-          return false;
-        }
-      } catch { /* does not exist yet */ }
-      return true;
-    },
-    onwarn: (code: string, message: string) => {
-      if (code === 'TAR_ENTRY_ERROR' || code === 'TAR_BAD_ARCHIVE' || code === 'TAR_ABORT') problems.push(message);
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    source.on('error', reject);
-    extract.on('error', reject);
-    extract.on('end', () => resolve());
-    source.pipe(extract);
-  });
-  if (problems.length > 0) throw new CliExit(1, problems.join('\n'));
+async function untar(source: Readable, dir: string, rename: [string, string] | undefined): Promise<void> {
+  try {
+    await extractToDirectory(dir, readTar(source[Symbol.asyncIterator](), { subject: 'tar' }), {
+      noOverwriteDirNonDir: true,
+      ...(rename ? { rename: (name: string) => rebaseName(name, rename[0], rename[1]) } : {}),
+    });
+  } finally {
+    source.destroy(); // the rest, after an error: nobody reads it
+  }
+}
+
+/** A tar of `name` in `dir` (with everything below it), as docker cp sends it; portable: without owners. */
+async function* packLocal(dir: string, name: string, portable: boolean, rename: [string, string] | undefined): AsyncGenerator<Buffer> {
+  const dirFd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    const packer = new TreePacker({ portable, ...(rename ? { rename: (n: string) => rebaseName(n, rename[0], rename[1]) } : {}) });
+    yield* packer.entry(dirFd, name, name);
+    yield END_OF_ARCHIVE;
+  } finally {
+    closeSync(dirFd);
+  }
 }
 
 /** Counts bytes on the way through (for "Successfully copied …"). */
@@ -200,6 +186,7 @@ async function copyFromContainer(cli: Cli, container: string, srcPathArg: string
   }
   const plan = prepareArchiveCopy({ path: srcPath, exists: true, isDir: isDir(stat), rebaseName: rename }, dst);
   const count = counter();
+  archive.on('error', (err) => count.stream.destroy(err));
   await untar(archive.pipe(count.stream), plan.dir, plan.rename);
   report(cli, o, count.bytes(), dstPath);
 }
@@ -219,8 +206,7 @@ async function copyToContainer(cli: Cli, srcArg: string, container: string, dstP
   }
   const dst: CopyInfo = { path: dstPath, exists: dstStat !== undefined, isDir: dstStat !== undefined && isDir(dstStat), rebaseName: '' };
 
-  // A Node stream (stdin) or tar's minipass Pack: both pipe and report errors.
-  let content: { pipe(destination: NodeJS.WritableStream): unknown; on(event: 'error', listener: (err: unknown) => void): unknown };
+  let content: NodeJS.ReadableStream;
   let dir: string;
   if (srcArg === '-') {
     if (!dst.isDir) throw new CliExit(1, `destination "${container}:${dstPathArg}" must be a directory`);
@@ -231,15 +217,7 @@ async function copyToContainer(cli: Cli, srcArg: string, container: string, dstP
     const plan = prepareArchiveCopy(src, dst);
     const [sourceDir, sourceBase] = splitPathDirEntry(src.path);
     const rename: [string, string] | undefined = plan.rename ?? (src.rebaseName ? [sourceBase, src.rebaseName] : undefined);
-    content = tar.c({
-      cwd: sourceDir,
-      portable: !o.archive,
-      onWriteEntry: (entry: tar.WriteEntry) => {
-        if (!rename) return;
-        entry.path = rebaseName(entry.path, rename[0], rename[1]);
-        if (entry.type === 'Link' && entry.linkpath) entry.linkpath = rebaseName(entry.linkpath, rename[0], rename[1]);
-      },
-    }, [sourceBase]);
+    content = Readable.from(packLocal(sourceDir, sourceBase, !o.archive, rename), { objectMode: false });
     dir = plan.dir;
   }
   const count = counter();

@@ -8,7 +8,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import * as tar from 'tar';
+import { readTar } from '../../lib/tar/reader.ts';
+import { encodeHeader, END_OF_ARCHIVE } from '../../lib/tar/writer.ts';
 import { archiveFromRootfs, encodePathStat, extractIntoRootfs, resolveInRootfs, statInRootfs } from './archive.ts';
 import { EngineError } from '../../protocol/errors.ts';
 
@@ -27,25 +28,23 @@ interface TestEntry {
   body?: string;
 }
 
-/** A tar built header by header, so that it can say things node-tar would refuse to write. */
+const KINDS = { File: 'file', Directory: 'dir', SymbolicLink: 'symlink', Link: 'hardlink' } as const;
+
+/** A tar built header by header, so that it can say things a careful tar writer would refuse to write. */
 function tarball(entries: TestEntry[]): Readable {
   const blocks: Buffer[] = [];
   for (const entry of entries) {
     const body = Buffer.from(entry.body ?? '');
-    const header = new tar.Header({
+    blocks.push(encodeHeader({
       path: entry.path,
-      type: entry.type ?? 'File',
+      kind: KINDS[entry.type ?? 'File'],
       linkpath: entry.linkpath ?? '',
       mode: entry.type === 'Directory' ? 0o755 : 0o644,
-      uid: 0,
-      gid: 0,
       size: body.length,
       mtime: new Date(),
-    });
-    header.encode();
-    blocks.push(header.block!, body, Buffer.alloc((512 - (body.length % 512)) % 512));
+    }), body, Buffer.alloc((512 - (body.length % 512)) % 512));
   }
-  blocks.push(Buffer.alloc(1024));
+  blocks.push(END_OF_ARCHIVE);
   return Readable.from([Buffer.concat(blocks)]);
 }
 
@@ -55,14 +54,9 @@ async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function entryNames(archive: Buffer): string[] {
+async function entryNames(archive: Buffer): Promise<string[]> {
   const names: string[] = [];
-  const parser = new tar.Parser();
-  parser.on('entry', (entry: tar.ReadEntry) => {
-    names.push(entry.path);
-    entry.resume();
-  });
-  parser.end(archive);
+  for await (const entry of readTar(Readable.from([archive])[Symbol.asyncIterator]())) names.push(entry.path);
   return names;
 }
 
@@ -82,7 +76,7 @@ test('a tree survives archiveFromRootfs → extractIntoRootfs: contents, modes, 
   chmodSync(join(from, 'data/sub'), 0o750);
 
   const archive = await collect(archiveFromRootfs(from, '/data'));
-  assert.deepEqual(entryNames(archive), ['data/', 'data/a.txt', 'data/abs', 'data/hard', 'data/link', 'data/sub/', 'data/sub/b']);
+  assert.deepEqual(await entryNames(archive), ['data/', 'data/a.txt', 'data/abs', 'data/hard', 'data/link', 'data/sub/', 'data/sub/b']);
   await extractIntoRootfs(to, '/', Readable.from([archive]));
 
   assert.equal(readFileSync(join(to, 'data/a.txt'), 'utf8'), 'alpha');
@@ -101,13 +95,13 @@ test('a tree survives archiveFromRootfs → extractIntoRootfs: contents, modes, 
 
   // A trailing '/.' copies the contents, as './…'.
   const contents = await collect(archiveFromRootfs(from, '/data/.'));
-  assert.deepEqual(entryNames(contents).slice(0, 2), ['./', './a.txt']);
+  assert.deepEqual((await entryNames(contents)).slice(0, 2), ['./', './a.txt']);
   mkdirSync(join(to, 'copy'));
   await extractIntoRootfs(to, '/copy', Readable.from([contents]));
   assert.equal(readFileSync(join(to, 'copy/sub/b'), 'utf8'), 'beta');
 
   // A final symlink is archived as itself, not followed.
-  assert.deepEqual(entryNames(await collect(archiveFromRootfs(from, 'data/abs'))), ['abs']);
+  assert.deepEqual(await entryNames(await collect(archiveFromRootfs(from, 'data/abs'))), ['abs']);
 });
 
 test('resolveInRootfs keeps absolute and relative symlinks and .. inside rootfs', (t) => {

@@ -1,4 +1,4 @@
-import { invalidArgument } from '../protocol/errors.ts';
+import { invalidArgument, type EngineError } from '../../protocol/errors.ts';
 
 /**
  * A pull-based tar reader following Go's archive/tar (what image builders and Docker use).
@@ -7,6 +7,16 @@ import { invalidArgument } from '../protocol/errors.ts';
  * turns a GNU long-name file whose truncated 100-byte name ends in '/' into an empty directory,
  * desynchronising the stream.
  */
+
+export interface ReadOptions {
+  /** What the archive is, in error messages: "<subject> archive is truncated". */
+  subject?: string;
+  /** An input with no bytes at all is an archive without entries (Docker's PUT archive) instead of an error. */
+  allowEmpty?: boolean;
+}
+
+/** Builds the InvalidArgument errors of one read, worded for its subject. */
+type Fail = (what: string) => EngineError;
 
 export type EntryKind = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
 
@@ -52,9 +62,11 @@ class ByteReader {
   #input: AsyncIterator<Buffer>;
   #buf: Buffer = Buffer.alloc(0);
   #eof = false;
+  readonly #truncated: () => EngineError;
 
-  constructor(input: AsyncIterator<Buffer>) {
+  constructor(input: AsyncIterator<Buffer>, truncated: () => EngineError) {
     this.#input = input;
+    this.#truncated = truncated;
   }
 
   async #more(): Promise<boolean> {
@@ -78,7 +90,7 @@ class ByteReader {
 
   /** The next 1..max bytes that are already buffered (or one more chunk); throws at the end of the input. */
   async piece(max: number): Promise<Buffer> {
-    if (this.#buf.length === 0 && !(await this.#more())) throw truncated();
+    if (this.#buf.length === 0 && !(await this.#more())) throw this.#truncated();
     const out = this.#buf.subarray(0, max);
     this.#buf = this.#buf.subarray(out.length);
     return out;
@@ -109,23 +121,23 @@ interface Header {
 }
 
 /** A numeric field: octal text padded with spaces/NULs, or GNU base-256 (high bit set). */
-function parseNumber(field: Buffer, what: string): number {
+function parseNumber(field: Buffer, what: string, fail: Fail): number {
   let n = 0;
   if (field[0]! & 0x80) {
-    if (field[0]! & 0x40) throw invalidArgument(`layer archive has a negative ${what}`);
+    if (field[0]! & 0x40) throw fail(`archive has a negative ${what}`);
     n = field[0]! & 0x3f;
     for (const byte of field.subarray(1)) n = n * 256 + byte;
   } else {
     const text = field.toString('latin1').replace(/^[ \0]+|[ \0]+$/g, '');
-    if (!/^[0-7]*$/.test(text)) throw invalidArgument(`layer archive has an invalid ${what} field`);
+    if (!/^[0-7]*$/.test(text)) throw fail(`archive has an invalid ${what} field`);
     n = text === '' ? 0 : parseInt(text, 8);
   }
-  if (!Number.isSafeInteger(n)) throw invalidArgument(`layer archive has an out-of-range ${what}`);
+  if (!Number.isSafeInteger(n)) throw fail(`archive has an out-of-range ${what}`);
   return n;
 }
 
 /** A ustar/GNU/V7 header block, or undefined if its checksum (unsigned or signed, as Go accepts) is wrong. */
-function decodeHeader(block: Buffer): Header | undefined {
+function decodeHeader(block: Buffer, fail: Fail): Header | undefined {
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < 512; i++) {
@@ -138,7 +150,7 @@ function decodeHeader(block: Buffer): Header | undefined {
   if (checksum !== unsigned && checksum !== signed) return undefined;
   const magic = block.toString('latin1', 257, 265);
   const posix = magic === 'ustar\u000000';
-  const field = (start: number, end: number, what: string) => parseNumber(block.subarray(start, end), what);
+  const field = (start: number, end: number, what: string) => parseNumber(block.subarray(start, end), what, fail);
   let name = cString(block.subarray(0, 100));
   if (posix) {
     // The prefix field is shorter in the star format, recognisable by its trailer.
@@ -161,7 +173,6 @@ function decodeHeader(block: Buffer): Header | undefined {
   };
 }
 
-const truncated = () => invalidArgument('layer archive is truncated');
 const padding = (size: number) => (512 - (size % 512)) % 512;
 const isZeroBlock = (block: Buffer) => block.every((b) => b === 0);
 const cString = (buf: Buffer) => {
@@ -169,53 +180,56 @@ const cString = (buf: Buffer) => {
   return buf.toString('utf8', 0, nul < 0 ? buf.length : nul);
 };
 
-function parseDecimal(key: string, value: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw invalidArgument(`layer archive has an invalid PAX ${key} "${value}"`);
+function parseDecimal(key: string, value: string, fail: Fail): number {
+  if (!/^\d{1,15}$/.test(value)) throw fail(`archive has an invalid PAX ${key} "${value}"`);
   return Number(value);
 }
 
-function parseTime(key: string, value: string): Date {
-  if (!/^-?\d{1,12}(\.\d*)?$/.test(value)) throw invalidArgument(`layer archive has an invalid PAX ${key} "${value}"`);
+function parseTime(key: string, value: string, fail: Fail): Date {
+  if (!/^-?\d{1,12}(\.\d*)?$/.test(value)) throw fail(`archive has an invalid PAX ${key} "${value}"`);
   return new Date(Number(value) * 1000);
 }
 
-function uriDecode(name: string): string {
+function uriDecode(name: string, fail: Fail): string {
   try {
     return decodeURIComponent(name);
   } catch {
-    throw invalidArgument(`layer archive has a malformed xattr name "${name}"`);
+    throw fail(`archive has a malformed xattr name "${name}"`);
   }
 }
 
 /** PAX records are "<len> <key>=<value>\n" with len counting the whole record; values may be binary. */
-function parsePax(buf: Buffer, pax: Pax): void {
+function parsePax(buf: Buffer, pax: Pax, fail: Fail): void {
   let pos = 0;
   while (pos < buf.length && buf[pos] !== 0) {
     const space = buf.indexOf(0x20, pos);
     const lenText = space < 0 ? '' : buf.toString('latin1', pos, space);
     const len = /^\d{1,7}$/.test(lenText) ? Number(lenText) : 0;
     const end = pos + len;
-    if (len <= space - pos + 1 || end > buf.length || buf[end - 1] !== 0x0a) throw invalidArgument('layer archive has a malformed PAX header');
+    if (len <= space - pos + 1 || end > buf.length || buf[end - 1] !== 0x0a) throw fail('archive has a malformed PAX header');
     const record = buf.subarray(space + 1, end - 1);
     const eq = record.indexOf(0x3d);
-    if (eq < 1) throw invalidArgument('layer archive has a malformed PAX record');
+    if (eq < 1) throw fail('archive has a malformed PAX record');
     const key = record.toString('utf8', 0, eq);
     const raw = record.subarray(eq + 1);
     const value = raw.toString('utf8');
     pos = end;
     if (key.startsWith('SCHILY.xattr.')) pax.xattrs.set(key.slice('SCHILY.xattr.'.length), Buffer.from(raw));
-    else if (key.startsWith('LIBARCHIVE.xattr.')) pax.xattrs.set(uriDecode(key.slice('LIBARCHIVE.xattr.'.length)), Buffer.from(value, 'base64'));
+    else if (key.startsWith('LIBARCHIVE.xattr.')) pax.xattrs.set(uriDecode(key.slice('LIBARCHIVE.xattr.'.length), fail), Buffer.from(value, 'base64'));
     else if (key.startsWith('GNU.sparse.')) pax.sparse = true;
     else if (value === '') continue; // an empty value unsets a field: keep the header's
     else if (key === 'path' || key === 'linkpath') pax[key] = value;
-    else if (key === 'size' || key === 'uid' || key === 'gid') pax[key] = parseDecimal(key, value);
-    else if (key === 'mtime' || key === 'atime') pax[key] = parseTime(key, value);
+    else if (key === 'size' || key === 'uid' || key === 'gid') pax[key] = parseDecimal(key, value, fail);
+    else if (key === 'mtime' || key === 'atime') pax[key] = parseTime(key, value, fail);
   }
 }
 
 /** Entries of a tar stream, in order. Each entry must be handled before asking for the next. */
-export async function* readTar(input: AsyncIterator<Buffer>): AsyncGenerator<TarEntry, void, undefined> {
-  const reader = new ByteReader(input);
+export async function* readTar(input: AsyncIterator<Buffer>, options: ReadOptions = {}): AsyncGenerator<TarEntry, void, undefined> {
+  const subject = options.subject ?? 'layer';
+  const fail: Fail = (what) => invalidArgument(`${subject} ${what}`);
+  const truncated = () => fail('archive is truncated');
+  const reader = new ByteReader(input, truncated);
   let pax: Pax = { xattrs: new Map() };
   let longPath: string | undefined;
   let longLink: string | undefined;
@@ -224,7 +238,7 @@ export async function* readTar(input: AsyncIterator<Buffer>): AsyncGenerator<Tar
   const where = () => (last === undefined ? 'at its start (not a tar archive?)' : `after entry "${last}"`);
 
   const readMeta = async (size: number): Promise<Buffer> => {
-    if (size > MAX_META_SIZE) throw invalidArgument(`layer archive has an oversized extended header ${where()}`);
+    if (size > MAX_META_SIZE) throw fail(`archive has an oversized extended header ${where()}`);
     const data = await reader.read(size);
     if (data.length < size) throw truncated();
     await reader.discard(padding(size));
@@ -235,17 +249,17 @@ export async function* readTar(input: AsyncIterator<Buffer>): AsyncGenerator<Tar
     const block = await reader.read(512);
     if (block.length === 0) {
       if (pending) throw truncated();
-      if (last === undefined) throw invalidArgument('layer is empty (not a tar archive)');
+      if (last === undefined && !options.allowEmpty) throw fail('is empty (not a tar archive)');
       break; // no end-of-archive marker: accepted, as Go's archive/tar does
     }
     if (block.length < 512) throw truncated();
     if (isZeroBlock(block)) {
       const second = await reader.read(512);
-      if (second.length > 0 && (second.length < 512 || !isZeroBlock(second))) throw invalidArgument(`layer archive has data after a zero block ${where()}`);
+      if (second.length > 0 && (second.length < 512 || !isZeroBlock(second))) throw fail(`archive has data after a zero block ${where()}`);
       break;
     }
-    const header = decodeHeader(block);
-    if (!header) throw invalidArgument(`layer archive has a corrupt tar header ${where()}`);
+    const header = decodeHeader(block, fail);
+    if (!header) throw fail(`archive has a corrupt tar header ${where()}`);
     const code = header.type;
     const headerSize = header.size;
 
@@ -253,7 +267,7 @@ export async function* readTar(input: AsyncIterator<Buffer>): AsyncGenerator<Tar
     if (code === 'x') {
       // One extended header per entry, as Go reads them: chained ones replace, never accumulate.
       pax = { xattrs: new Map() };
-      parsePax(await readMeta(headerSize), pax);
+      parsePax(await readMeta(headerSize), pax, fail);
       continue;
     }
     if (code === 'g') {
@@ -272,7 +286,7 @@ export async function* readTar(input: AsyncIterator<Buffer>): AsyncGenerator<Tar
     const type = code === '' ? (path.endsWith('/') ? '5' : '0') : code;
     const kind = KINDS[type];
     if (kind === undefined || pax.sparse) {
-      throw invalidArgument(`layer entry "${path}" has an unsupported tar type (${pax.sparse ? 'sparse file' : JSON.stringify(type)})`);
+      throw fail(`entry "${path}" has an unsupported tar type (${pax.sparse ? 'sparse file' : JSON.stringify(type)})`);
     }
     const size = HEADER_ONLY.has(type) ? 0 : (pax.size ?? headerSize);
     let remaining = size;

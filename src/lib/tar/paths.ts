@@ -1,24 +1,25 @@
-import type { Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { invalidArgument } from '../protocol/errors.ts';
+import { invalidArgument } from '../../protocol/errors.ts';
 
 /**
- * An archive path as a clean path relative to the layer root ('' is the root itself). A leading
- * '/' is contained (taken as relative, as Docker does); '..' may not climb above the root.
+ * An archive path as a clean path relative to the directory it is extracted into ('' is that
+ * directory itself). A leading '/' is contained (taken as relative, as Docker does); '..' may
+ * not climb above the directory, which `within` names in the error.
  */
-export function cleanPath(raw: string): string {
+export function cleanPath(raw: string, within = 'the layer directory'): string {
   if (raw.includes('\0')) throw invalidArgument('path contains a NUL byte');
   const parts: string[] = [];
   for (const part of raw.split('/')) {
     if (part === '' || part === '.') continue;
     if (part !== '..') parts.push(part);
-    else if (parts.pop() === undefined) throw invalidArgument(`"${raw}" escapes the layer directory`);
+    else if (parts.pop() === undefined) throw invalidArgument(`"${raw}" escapes ${within}`);
   }
   return parts.join('/');
 }
 
-/** The layer-relative target of a hard link, which must name something inside the layer. */
+/** The relative target of a hard link, which must name something inside the layer (or other root). */
 export function hardlinkTarget(linkpath: string): string {
   if (linkpath.startsWith('/')) throw invalidArgument(`hard link target "${linkpath}" is absolute (outside the layer)`);
   const target = cleanPath(linkpath);
@@ -31,11 +32,13 @@ export const parentOf = (rel: string) => {
   return slash < 0 ? '' : rel.slice(0, slash);
 };
 
-export async function lstatOrNull(p: string): Promise<Stats | null> {
+/** lstat, or undefined when nothing is there (or a component on the way is not a directory). */
+export function lstatIfExists(p: string): Stats | undefined {
   try {
-    return await fsp.lstat(p);
+    return lstatSync(p);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
 }
@@ -46,11 +49,12 @@ interface Times {
 }
 
 /**
- * The layer directory being filled. Nothing is ever resolved through a symlink: every path
- * component above an entry is lstat-ed (and remembered) as a real directory before use, so a
- * symlink from the archive can never redirect a later write outside the root.
+ * The directory an archive fills (an image layer, the CLI's `cp` target). Nothing is ever
+ * resolved through a symlink: every path component above an entry is lstat-ed (and
+ * remembered) as a real directory before use, so a symlink from the archive can never
+ * redirect a later write outside the root.
  */
-export class LayerRoot {
+export class ExtractionRoot {
   readonly dir: string;
   /** Relative paths known to be real directories, with the times to restore once all writes are done. */
   #dirs = new Map<string, Times | undefined>();
@@ -69,7 +73,7 @@ export class LayerRoot {
     for (const part of rel === '' ? [] : rel.split('/')) {
       cur = cur === '' ? part : `${cur}/${part}`;
       if (this.#dirs.has(cur)) continue;
-      const st = await lstatOrNull(this.abs(cur));
+      const st = lstatIfExists(this.abs(cur));
       if (st?.isSymbolicLink()) throw invalidArgument(`"${cur}" is a symlink; the archive may not write through it`);
       if (st && !st.isDirectory()) throw invalidArgument(`"${cur}" is not a directory`);
       if (!st) {
