@@ -7,8 +7,9 @@ import { tabwrite } from '../format/tabwrite.ts';
 import type { CommandFactory } from '../context.ts';
 import { bytesSize } from '../../lib/go/units.ts';
 import { compileTemplate, printInspected } from './inspect.ts';
+import { BERTH_VERSION } from '../../protocol/version.ts';
 
-export const CLI_VERSION = '0.1.0';
+export const CLI_VERSION = BERTH_VERSION;
 const API_VERSION = '1.47';
 
 const arch = (): string => (process.arch === 'x64' ? 'amd64' : process.arch);

@@ -12,6 +12,7 @@ import type { ImageStore } from '../../images/image-store.ts';
 import type { DaemonPaths } from '../host/paths.ts';
 import type { EventBus } from '../events/events.ts';
 import type { Logger } from '../../lib/logger.ts';
+import type { ExecBackend } from '../../api/routes/exec.ts';
 import { mergeEnv, resolveContainerUser } from './process-setup.ts';
 
 export interface ExecConfig {
@@ -46,7 +47,7 @@ interface ExecsFile {
 const KEEP_PER_CONTAINER = 50;
 
 /** Execs: created by the API, run by the container's shim, remembered for inspect. */
-export class ExecService {
+export class ExecService implements ExecBackend {
   readonly #execs = new Map<string, ExecInstance>();
   /** Processes resolved by checkStartable, waiting for their start. */
   readonly #resolved = new Map<string, ExecProcess>();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseColonFile } from '../../lib/colon-file.ts';
 import { run } from '../../lib/exec.ts';
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../config/config.ts';
 
 /** The gid of `name` in group-file text (/etc/group's format), if it is there. */
 export function gidInGroupFile(text: string, name: string): number | undefined {

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mergeConfig, readConfigFile, DEFAULTS } from './config.ts';
-import { EngineError } from '../protocol/errors.ts';
+import { EngineError } from '../../protocol/errors.ts';
 
 const isInvalid = (pattern: RegExp) => (err: unknown) => EngineError.is(err) && err.kind === 'InvalidArgument' && pattern.test(err.message);
 
