@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { EngineError, conflict, invalidArgument, notFound } from '../../protocol/errors.ts';
 import type { ContainerRecord } from './types.ts';
 import { isActive } from '../../protocol/records.ts';
@@ -11,16 +11,15 @@ import type { RuntimeInfo } from '../../runtime/oci-runtime.ts';
 import type { DaemonPaths } from '../host/paths.ts';
 import type { ContainerStore } from './container-store.ts';
 import type { ImageStore } from '../../images/image-store.ts';
-import { RootfsStorage } from '../storage/storage.ts';
+import type { RootfsStorage } from '../storage/storage.ts';
 import type { ShimBinary } from '../shims/shim-launcher.ts';
 import { hostProcesses, shimConnector, type HostProcesses, type ShimConnector } from '../shims/connector.ts';
 import { ShimSupervisor } from '../shims/supervisor.ts';
-import { assertTransition, createdState, transition, ZERO_TIME } from './lifecycle.ts';
+import { assertTransition, createdState, transition } from './lifecycle.ts';
 import { parseCreateRequest } from './create-request.ts';
-import { resolveCommand, writeBundleSpec, writeEtcFiles } from './process-setup.ts';
-import { PRIVATE_DIR_MODE } from '../../lib/private-paths.ts';
+import { resolveCommand } from './process-setup.ts';
 import { withImageDefaults } from './image-defaults.ts';
-import { shimConfigFor } from './shim-config.ts';
+import { launchContainer, storageFor } from './launch.ts';
 import { ContainerMonitor } from './monitor.ts';
 import { publishContainerEvent } from './container-events.ts';
 import { restoreContainers, type RestoreCounts } from '../restore/restore.ts';
@@ -126,47 +125,9 @@ export class ContainerService {
   }
 
   async #startProcess(record: ContainerRecord): Promise<void> {
-    const { paths, storage, images, runtime } = this.#d;
-    const processes = this.#supervisor.processes;
-    const image = images.find(record.imageId);
-    if (!image) throw notFound(`No such image: ${record.config.Image}`);
-    // A container keeps the storage driver it was created with, whatever the daemon's default is now.
-    await storageFor(record, storage).mount(await images.intactLowerDirs(image), paths.containerUpper(record.id), paths.containerWork(record.id), paths.containerRootfs(record.id));
     try {
-      writeEtcFiles(paths, record);
-      await writeBundleSpec(paths, record, image, this.#d.cgroupParent ? `${this.#d.cgroupParent}/${record.id}` : undefined);
-      rmSync(paths.containerExit(record.id), { force: true });
-      mkdirSync(paths.shimSocketsDir, { recursive: true, mode: PRIVATE_DIR_MODE });
-      mkdirSync(runtime.root, { recursive: true, mode: PRIVATE_DIR_MODE });
-      const shimConfig = shimConfigFor(paths, record, image, runtime);
-      const { shimPid, ready } = await this.#supervisor.connector.launch(shimConfig);
-      record.shim = {
-        shimPid,
-        shimStartTime: processes.startTime(shimPid) ?? 0,
-        socketPath: shimConfig.socketPath,
-        bundle: shimConfig.bundle,
-        pidStartTime: ready.state.pidStartTime,
-        bootId: processes.bootId(),
-        runtime,
-        protocolVersion: ready.version,
-        restartCountAtLaunch: record.restartCount,
-        seenGeneration: ready.state.generation ?? 0,
-      };
-      transition(record, 'running', {
-        Pid: ready.state.pid, ExitCode: 0, Error: '', StartedAt: ready.state.startedAt, FinishedAt: ZERO_TIME, OOMKilled: false,
-        Health: ready.state.health, LogDroppedLines: ready.state.logDroppedLines || undefined,
-      });
-      record.stoppedByUser = false;
-      // The container runs now, whether or not its record can be written at once.
-      void this.#d.store.saveEventually(record);
-      this.#emit('start', record, {}, ready.state.startedAt);
-      this.#d.log.info({ containerId: record.id, pid: ready.state.pid, shimPid }, 'container started');
+      await launchContainer({ ...this.#d, supervisor: this.#supervisor }, record);
     } catch (err) {
-      const message = EngineError.from(err).message;
-      transition(record, record.state.Status, { Error: message, ExitCode: exitCodeForStartError(message) });
-      void this.#d.store.saveEventually(record);
-      rmSync(paths.bundle(record.id), { recursive: true, force: true });
-      await storage.unmount(paths.containerRootfs(record.id)).catch(() => undefined);
       // As dockerd: an --rm container that cannot start is removed, so `docker run --rm` waiting for the removal returns.
       if (record.hostConfig.AutoRemove) await this.#removeRecord(record).catch((e: unknown) => this.#d.log.warn({ containerId: record.id, err: e }, 'cannot remove a container that failed to start'));
       throw err;
@@ -418,10 +379,6 @@ export class ContainerService {
   }
 }
 
-function storageFor(record: ContainerRecord, current: RootfsStorage): RootfsStorage {
-  return record.storageDriver === current.driver ? current : new RootfsStorage(record.storageDriver);
-}
-
 /** Settles with `promise`, or rejects with Canceled when `signal` aborts first. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
@@ -435,11 +392,4 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** What the docker CLI expects: 127 for a missing command, 126 for one that cannot be run. */
-function exitCodeForStartError(message: string): number {
-  if (/executable file not found|no such file or directory/i.test(message)) return 127;
-  if (/permission denied/i.test(message)) return 126;
-  return 128;
 }
